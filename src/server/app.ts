@@ -1,0 +1,161 @@
+import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import pkg from '../../package.json' with { type: 'json' };
+import { BODY_LIMIT_BYTES } from '../api/schemas';
+import type { ServerContext } from './context';
+import { DEFAULT_HASHING, type HashingOptions } from './credentials';
+import { hostAllowed } from './hosts';
+import { errorBody, HttpError, STATUS_CODES } from './http';
+import { createMemoryHub, type Hub } from './hub';
+import { createPresence, type Presence } from './presence';
+import { createRateLimiter } from './rateLimit';
+import { authRoutes, publicAuthRoutes, requireUser } from './routes/auth';
+import { eventRoutes } from './routes/events';
+import { friendRoutes } from './routes/friends';
+import { messageRoutes } from './routes/messages';
+import { statusRoutes } from './routes/status';
+import type { Store } from './store/store';
+
+export interface AppDeps {
+  store: Store;
+  hub?: Hub;
+  now?: () => number;
+  /** Fastify's logger options; off unless given. Tokens and passwords are redacted either way. */
+  logger?: FastifyServerOptions['logger'];
+  /** The built web UI to serve at `/`; null serves nothing but the API. */
+  staticDir?: string | null;
+  /** Host names a request may be addressed to (DNS-rebinding guard); `localhost` and loopback always pass. */
+  allowedHosts?: readonly string[];
+  hashing?: HashingOptions;
+  keepAliveMs?: number;
+  presenceWindowMs?: number;
+  /** How often presence is swept; 0 leaves sweeping to the caller (tests call `presence.sweep()`). */
+  presenceSweepMs?: number;
+  sendRate?: { capacity: number; perSecond: number };
+  loginFailures?: { capacity: number; perSecond: number };
+}
+
+export interface ParleyApp extends FastifyInstance {
+  parley: { store: Store; hub: Hub; presence: Presence };
+}
+
+/** Builds the whole server without listening, so tests drive it with `inject` or on a port of their own. */
+export async function createApp(deps: AppDeps): Promise<ParleyApp> {
+  const now = deps.now ?? Date.now;
+  const hub = deps.hub ?? createMemoryHub({ now });
+  const presence = createPresence({ store: deps.store, hub, now, windowMs: deps.presenceWindowMs });
+  const ctx: ServerContext = {
+    store: deps.store,
+    hub,
+    presence,
+    now,
+    version: pkg.version,
+    hashing: deps.hashing ?? DEFAULT_HASHING,
+    sendLimiter: createRateLimiter({ ...(deps.sendRate ?? { capacity: 40, perSecond: 20 }), now }),
+    loginLimiter: createRateLimiter({ ...(deps.loginFailures ?? { capacity: 10, perSecond: 10 / 60 }), now }),
+    keepAliveMs: deps.keepAliveMs ?? 15_000,
+  };
+
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Event streams are ended by the hub on close; idle keep-alive sockets are closed at once.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }) as unknown as ParleyApp;
+  app.decorate('parley', { store: deps.store, hub, presence });
+  app.decorateRequest('user', null);
+
+  // Only JSON bodies are accepted: anything else (text/plain included) is a 415.
+  app.removeContentTypeParser(['text/plain']);
+
+  const allowed = new Set(deps.allowedHosts ?? []);
+  app.addHook('onRequest', async (request) => {
+    if (!hostAllowed(request.headers.host, allowed)) {
+      throw new HttpError('bad_request', 'This server does not answer to that Host name.');
+    }
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    else reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    if (error instanceof HttpError) {
+      if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
+      return reply.code(error.status).send(errorBody(error.code, error.message));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).send(errorBody('internal', 'Something went wrong on the server.'));
+    }
+    const code = CODE_BY_STATUS[status] ?? 'bad_request';
+    return reply.code(STATUS_CODES[code]).send(errorBody(code, FRAMEWORK_MESSAGES[code] ?? error.message));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(errorBody('not_found', `There is no ${request.method} ${request.url.split('?')[0]} here.`)),
+  );
+
+  statusRoutes(app, ctx);
+  publicAuthRoutes(app, ctx);
+  await app.register(async (signedIn) => {
+    signedIn.addHook('onRequest', requireUser(ctx));
+    authRoutes(signedIn, ctx);
+    friendRoutes(signedIn, ctx);
+    messageRoutes(signedIn, ctx);
+    eventRoutes(signedIn, ctx);
+  });
+
+  if (deps.staticDir && existsSync(deps.staticDir)) {
+    await app.register(fastifyStatic, { root: deps.staticDir, wildcard: false, index: 'index.html' });
+  }
+
+  const sweepMs = deps.presenceSweepMs ?? 5000;
+  const sweeper = sweepMs > 0 ? setInterval(() => void presence.sweep(), sweepMs) : undefined;
+  sweeper?.unref();
+  app.addHook('preClose', async () => {
+    clearInterval(sweeper);
+    hub.close();
+  });
+  app.addHook('onClose', async () => {
+    await deps.store.close();
+  });
+  return app;
+}
+
+/** The served UI may load only its own files: no inline script, nothing from elsewhere. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
+const CODE_BY_STATUS: Record<number, keyof typeof STATUS_CODES> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+/** Fastify's own 4xx messages, replaced by sentences for a person. */
+const FRAMEWORK_MESSAGES: Partial<Record<keyof typeof STATUS_CODES, string>> = {
+  bad_request: 'The request is malformed: the body must be valid JSON.',
+  payload_too_large: 'The request body is larger than 64 KiB.',
+  unsupported_media_type: 'The request body must be JSON (Content-Type: application/json).',
+};

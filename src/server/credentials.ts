@@ -1,0 +1,65 @@
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+
+/** scrypt cost; tests lower it to stay fast, the stored hash records the cost it was made with. */
+export interface HashingOptions {
+  cost: number;
+}
+
+export const DEFAULT_HASHING: HashingOptions = { cost: 2 ** 15 };
+
+const scryptAsync = (password: string, salt: Buffer, cost: number) =>
+  new Promise<Buffer>((resolve, reject) =>
+    scrypt(
+      password.normalize('NFC'),
+      salt,
+      32,
+      { N: cost, r: 8, p: 1, maxmem: 256 * cost * 8 },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    ),
+  );
+
+export async function hashPassword(
+  password: string,
+  opts: HashingOptions = DEFAULT_HASHING,
+): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(password, salt, opts.cost);
+  return `scrypt$${opts.cost}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [kind, cost, salt, key] = stored.split('$');
+  if (kind !== 'scrypt' || !cost || !salt || !key) return false;
+  const expected = Buffer.from(key, 'base64url');
+  const actual = await scryptAsync(password, Buffer.from(salt, 'base64url'), Number(cost));
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** A hash to verify against when the user does not exist, so that answer takes as long as a wrong password. */
+let decoy: Promise<string> | undefined;
+export const decoyHash = (opts: HashingOptions) => {
+  decoy ??= hashPassword('not a password of anyone', opts);
+  return decoy;
+};
+
+/**
+ * A token is `<id>.<secret>`: the id finds the row, the secret (256 random bits) is stored only as its
+ * SHA-256 and compared in constant time, so neither a database leak nor a timing probe reveals a token.
+ */
+export function newToken(): { token: string; id: string; secretHash: Buffer } {
+  const id = randomBytes(12).toString('base64url');
+  const secret = randomBytes(32).toString('base64url');
+  return { token: `${id}.${secret}`, id, secretHash: hashSecret(secret) };
+}
+
+export function splitToken(token: string): { id: string; secret: string } | null {
+  const match = /^([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  return match ? { id: match[1] as string, secret: match[2] as string } : null;
+}
+
+export const hashSecret = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+
+export const secretMatches = (secret: string, stored: Buffer): boolean => {
+  const actual = hashSecret(secret);
+  return actual.length === stored.length && timingSafeEqual(actual, stored);
+};

@@ -1,0 +1,44 @@
+/**
+ * Token buckets keyed by user or name: `capacity` tokens, refilled at `perSecond`. `take` spends one and
+ * answers 0, or answers the seconds to wait (for `Retry-After`) and spends nothing.
+ */
+export interface RateLimiter {
+  take(key: string | number): number;
+  /** The seconds to wait before `take` could succeed, without spending. */
+  peek(key: string | number): number;
+}
+
+export function createRateLimiter(opts: {
+  capacity: number;
+  perSecond: number;
+  now: () => number;
+}): RateLimiter {
+  const buckets = new Map<string | number, { tokens: number; at: number }>();
+  const fullAfterMs = (opts.capacity / opts.perSecond) * 1000;
+
+  const level = (key: string | number, at: number) => {
+    const bucket = buckets.get(key);
+    if (!bucket) return opts.capacity;
+    return Math.min(opts.capacity, bucket.tokens + ((at - bucket.at) / 1000) * opts.perSecond);
+  };
+  const wait = (tokens: number) => Math.max(1, Math.ceil((1 - tokens) / opts.perSecond));
+
+  const forgetFullBuckets = (at: number) => {
+    for (const [key, bucket] of buckets) if (at - bucket.at >= fullAfterMs) buckets.delete(key);
+  };
+
+  return {
+    take(key) {
+      const at = opts.now();
+      const tokens = level(key, at);
+      if (tokens < 1) return wait(tokens);
+      if (buckets.size > 10_000) forgetFullBuckets(at);
+      buckets.set(key, { tokens: tokens - 1, at });
+      return 0;
+    },
+    peek(key) {
+      const tokens = level(key, opts.now());
+      return tokens < 1 ? wait(tokens) : 0;
+    },
+  };
+}

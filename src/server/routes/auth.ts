@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CredentialsRequest } from '../../api/schemas';
+import type { AuthUser, ServerContext } from '../context';
+import { decoyHash, hashPassword, newToken, secretMatches, splitToken, verifyPassword } from '../credentials';
+import { HttpError, parse } from '../http';
+
+/** Resolves `Authorization: Bearer <token>` to its user, or null for a missing, malformed or revoked token. */
+export async function userFromRequest(ctx: ServerContext, request: FastifyRequest): Promise<AuthUser | null> {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer +(\S+)\s*$/i.exec(header);
+  const parts = match ? splitToken(match[1] as string) : null;
+  if (!parts) return null;
+  const record = await ctx.store.findToken(parts.id);
+  if (!record || !secretMatches(parts.secret, record.secretHash)) return null;
+  return { id: record.userId, username: record.username, tokenId: parts.id };
+}
+
+/** The onRequest hook of every route but status, register and login. */
+export const requireUser = (ctx: ServerContext) => async (request: FastifyRequest) => {
+  const user = await userFromRequest(ctx, request);
+  if (!user) throw new HttpError('unauthorized', 'Sign in first: the token is missing, unknown or revoked.');
+  request.user = user;
+  await ctx.presence.touch(user.id, user.username);
+};
+
+async function issueToken(ctx: ServerContext, userId: number): Promise<string> {
+  const { token, id, secretHash } = newToken();
+  await ctx.store.createToken(id, userId, secretHash, ctx.now());
+  return token;
+}
+
+export function publicAuthRoutes(app: FastifyInstance, ctx: ServerContext) {
+  app.post('/api/register', async (request, reply) => {
+    const { username, password } = parse(CredentialsRequest, request.body);
+    const user = await ctx.store.createUser(username, await hashPassword(password, ctx.hashing), ctx.now());
+    if (!user) throw new HttpError('conflict', `The username "${username}" is taken.`);
+    const token = await issueToken(ctx, user.id);
+    await ctx.presence.touch(user.id, user.username);
+    return reply.code(201).send({ success: true, username: user.username, token });
+  });
+
+  app.post('/api/login', async (request, reply) => {
+    const { username, password } = parse(CredentialsRequest, request.body);
+    const wait = ctx.loginLimiter.peek(username);
+    if (wait > 0) {
+      throw new HttpError(
+        'rate_limited',
+        `Too many failed logins for "${username}"; try again in ${wait} s.`,
+        wait,
+      );
+    }
+    const user = await ctx.store.findUserByName(username);
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash(ctx.hashing)));
+    if (!user || !ok) {
+      ctx.loginLimiter.take(username);
+      throw new HttpError('unauthorized', 'The username or password is wrong.');
+    }
+    const token = await issueToken(ctx, user.id);
+    await ctx.presence.touch(user.id, user.username);
+    return reply.send({ success: true, username: user.username, token });
+  });
+}
+
+export function authRoutes(app: FastifyInstance, ctx: ServerContext) {
+  app.post('/api/logout', async (request, reply) => {
+    await ctx.store.revokeToken((request.user as AuthUser).tokenId);
+    return reply.code(204).send();
+  });
+}

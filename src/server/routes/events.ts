@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import type { AuthUser, ServerContext } from '../context';
+import type { HubEvent, StreamSink } from '../hub';
+
+/** A client this far behind is dropped; it resumes with Last-Event-ID once it can read again. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+const frame = ({ id, event }: HubEvent) =>
+  `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
+
+export function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
+  app.get('/api/events', async (request, reply) => {
+    const me = request.user as AuthUser;
+    const lastEventId = request.headers['last-event-id'];
+    const res = reply.raw;
+    reply.hijack();
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+
+    let open = true;
+    const write = (text: string) => {
+      if (!open) return;
+      res.write(text);
+      if (res.writableLength > MAX_BUFFERED_BYTES) end();
+    };
+    const sink: StreamSink = { send: (event) => write(frame(event)), end: () => end() };
+    const subscription = ctx.hub.subscribe(me.id, typeof lastEventId === 'string' ? lastEventId : null, sink);
+    // Counted at once (the await below only announces it), so a client gone before then still balances.
+    const announced = ctx.presence.streamOpened(me.id, me.username);
+    const keepAlive = setInterval(() => write(': keep-alive\n\n'), ctx.keepAliveMs);
+
+    function end() {
+      if (!open) return;
+      open = false;
+      clearInterval(keepAlive);
+      subscription.unsubscribe();
+      ctx.presence.streamClosed(me.id);
+      res.end();
+    }
+    // 'close' fires when the client goes away and after our own end(): cleanup runs once either way.
+    res.on('close', end);
+    res.on('error', end);
+
+    // The retry hint, then where this stream stands, then anything missed since Last-Event-ID.
+    write(`retry: 2000\nid: ${subscription.position}\n\n`);
+    if (subscription.replay === 'reset') {
+      write(
+        frame({
+          id: subscription.position,
+          event: {
+            type: 'reset',
+            data: { reason: 'Events since Last-Event-ID are no longer held; fetch everything again.' },
+          },
+        }),
+      );
+    } else {
+      for (const event of subscription.replay) write(frame(event));
+    }
+    await announced;
+  });
+}

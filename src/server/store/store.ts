@@ -1,0 +1,81 @@
+/**
+ * Everything the server keeps, behind one interface. The SQLite store implements it today; a PostgreSQL
+ * store is planned as a second implementation, which is why every method is async even though
+ * better-sqlite3 is synchronous.
+ */
+
+export interface UserRecord {
+  id: number;
+  username: string;
+  passwordHash: string;
+  lastSeen: number | null;
+}
+
+export interface TokenRecord {
+  userId: number;
+  username: string;
+  secretHash: Buffer;
+}
+
+export interface StoredMessage {
+  id: number;
+  senderId: number;
+  recipientId: number;
+  content: string;
+  timestamp: number;
+  delivered: boolean;
+  clientId: string | null;
+}
+
+export interface FriendRecord {
+  id: number;
+  username: string;
+  lastSeen: number | null;
+  unread: number;
+  lastMessageId: number | null;
+}
+
+export interface NewMessage {
+  senderId: number;
+  recipientId: number;
+  content: string;
+  clientId: string;
+  timestamp: number;
+  delivered: boolean;
+}
+
+export interface PageQuery {
+  after?: number | undefined;
+  before?: number | undefined;
+  limit: number;
+}
+
+export interface Store {
+  /** Creates the user, or answers null when the (lower-case) name is taken. */
+  createUser(username: string, passwordHash: string, now: number): Promise<UserRecord | null>;
+  findUserByName(username: string): Promise<UserRecord | null>;
+  setLastSeen(userId: number, at: number): Promise<void>;
+
+  createToken(tokenId: string, userId: number, secretHash: Buffer, now: number): Promise<void>;
+  findToken(tokenId: string): Promise<TokenRecord | null>;
+  revokeToken(tokenId: string): Promise<void>;
+
+  /** Makes a and b friends both ways; false when they already were. */
+  addFriendship(a: number, b: number, now: number): Promise<boolean>;
+  areFriends(a: number, b: number): Promise<boolean>;
+  friendIds(userId: number): Promise<number[]>;
+  /** The user's friends, sorted by username, with unread counts and the last message of each conversation. */
+  listFriends(userId: number): Promise<FriendRecord[]>;
+
+  /** Stores a message once per (sender, clientId): `created` is false when that clientId was already used. */
+  insertMessage(message: NewMessage): Promise<{ message: StoredMessage; created: boolean }>;
+  /** A page of the conversation between two users, ascending by id. */
+  listMessages(userId: number, peerId: number, page: PageQuery): Promise<StoredMessage[]>;
+  /**
+   * Marks the messages `senderId` sent to `readerId` up to `upToId` as read (and so delivered);
+   * answers the ids whose `delivered` flag changed, so their sender can be told.
+   */
+  markRead(readerId: number, senderId: number, upToId: number): Promise<number[]>;
+
+  close(): Promise<void>;
+}
