@@ -1,0 +1,47 @@
+import { type AppDeps, createApp, type ParleyApp } from '../../src/server/app';
+import { openSqliteStore } from '../../src/server/store/sqlite';
+
+/** A controllable clock: tests move time instead of waiting for it. */
+export function testClock(start = 1_764_000_000_000) {
+  let t = start;
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
+
+/** An app on a fresh in-memory database, with cheap password hashing and no background timers. */
+export async function makeApp(overrides: Partial<AppDeps> = {}): Promise<ParleyApp> {
+  return createApp({
+    store: openSqliteStore(':memory:'),
+    hashing: { cost: 1024 },
+    presenceSweepMs: 0,
+    ...overrides,
+  });
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Registers a user and answers their token. */
+export async function register(app: ParleyApp, username: string, password = 'correct horse'): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/api/register', payload: { username, password } });
+  if (res.statusCode !== 201) throw new Error(`register ${username}: ${res.statusCode} ${res.body}`);
+  return res.json().token as string;
+}
+
+/** Makes two registered users friends. */
+export async function befriend(app: ParleyApp, token: string, username: string): Promise<void> {
+  const res = await app.inject({ method: 'POST', url: '/api/friends', headers: bearer(token), payload: { username } });
+  if (res.statusCode !== 201) throw new Error(`befriend ${username}: ${res.statusCode} ${res.body}`);
+}
+
+export async function send(app: ParleyApp, token: string, to: string, content: string, clientId: string) {
+  return app.inject({
+    method: 'POST',
+    url: '/api/messages',
+    headers: bearer(token),
+    payload: { to, content, clientId },
+  });
+}
