@@ -1,0 +1,44 @@
+import { fromPromise } from 'xstate';
+import type { OutgoingMessage, ParleyStorage, Session } from '../ports';
+
+/** Durable storage as actors: the session, and the outbox of messages the server does not have yet. */
+export const createStorageActors = (storage: ParleyStorage) => ({
+  loadSession: fromPromise<Session | null>(() => storage.loadSession()),
+  saveSession: fromPromise<void, { session: Session | null }>(({ input }) => storage.saveSession(input.session)),
+  loadOutbox: fromPromise<OutgoingMessage[], { username: string }>(({ input }) => storage.loadOutbox(input.username)),
+  putOutgoing: fromPromise<void, { username: string; message: OutgoingMessage }>(({ input }) =>
+    storage.putOutgoing(input.username, input.message),
+  ),
+  removeOutgoing: fromPromise<void, { username: string; clientId: string }>(({ input }) =>
+    storage.removeOutgoing(input.username, input.clientId),
+  ),
+});
+
+/** A storage that forgets on restart: tests, and Node clients that need no durability. */
+export function createMemoryStorage(): ParleyStorage & { outbox: Map<string, Map<string, OutgoingMessage>> } {
+  let session: Session | null = null;
+  const outbox = new Map<string, Map<string, OutgoingMessage>>();
+  const of = (username: string) => {
+    let box = outbox.get(username);
+    if (!box) outbox.set(username, (box = new Map()));
+    return box;
+  };
+  return {
+    outbox,
+    async loadSession() {
+      return session;
+    },
+    async saveSession(next) {
+      session = next;
+    },
+    async loadOutbox(username) {
+      return [...of(username).values()].sort((a, b) => a.createdAt - b.createdAt);
+    },
+    async putOutgoing(username, message) {
+      of(username).set(message.clientId, message);
+    },
+    async removeOutgoing(username, clientId) {
+      of(username).delete(clientId);
+    },
+  };
+}
