@@ -1,5 +1,16 @@
 import { fromCallback, fromPromise } from 'xstate';
-import type { ApiFailure, Conditional, FriendBody, MessageBody, MessagesPage, ParleyApi, PushEvent, SendMessageBody, Session, StatusBody } from '../ports';
+import type {
+  ApiFailure,
+  Conditional,
+  FriendBody,
+  MessageBody,
+  MessagesPage,
+  ParleyApi,
+  PushEvent,
+  SendMessageBody,
+  Session,
+  StatusBody,
+} from '../ports';
 import { toFailure } from './failure';
 
 /** Runs a call and rethrows its failure as a plain ApiFailure, so machines (and the inspector) see data. */
@@ -29,19 +40,23 @@ export const createApiActors = (api: ParleyApi) => ({
         : api.register(input.username, input.password, { signal }),
     ),
   ),
-  signOut: fromPromise<void, { token: string }>(({ input, signal }) => call(() => api.logout(input.token, { signal }))),
-  fetchFriends: fromPromise<Conditional<FriendBody[]>, { token: string; etag: string | null }>(({ input, signal }) =>
-    call(() => api.friends(input.token, input.etag, { signal })),
+  signOut: fromPromise<void, { token: string }>(({ input, signal }) =>
+    call(() => api.logout(input.token, { signal })),
+  ),
+  fetchFriends: fromPromise<Conditional<FriendBody[]>, { token: string; etag: string | null }>(
+    ({ input, signal }) => call(() => api.friends(input.token, input.etag, { signal })),
   ),
   addFriend: fromPromise<string, { token: string; username: string }>(({ input, signal }) =>
     call(() => api.addFriend(input.token, input.username, { signal })),
   ),
-  fetchMessages: fromPromise<Conditional<MessageBody[]>, { token: string; page: MessagesPage; etag: string | null }>(
-    ({ input, signal }) => call(() => api.messages(input.token, input.page, input.etag, { signal })),
-  ),
-  postMessage: fromPromise<SendMessageBody, { token: string; message: { to: string; content: string; clientId: string } }>(
-    ({ input, signal }) => call(() => api.send(input.token, input.message, { signal })),
-  ),
+  fetchMessages: fromPromise<
+    Conditional<MessageBody[]>,
+    { token: string; page: MessagesPage; etag: string | null }
+  >(({ input, signal }) => call(() => api.messages(input.token, input.page, input.etag, { signal }))),
+  postMessage: fromPromise<
+    SendMessageBody,
+    { token: string; message: { to: string; content: string; clientId: string } }
+  >(({ input, signal }) => call(() => api.send(input.token, input.message, { signal }))),
 });
 
 export type StreamEvent =

@@ -17,4 +17,6 @@ export function toFailure(error: unknown): ApiFailure {
 
 /** The server could not be reached: the connection should go offline. */
 export const meansOffline = (f: ApiFailure): boolean =>
-  f.kind === 'network' || f.kind === 'timeout' || (f.kind === 'http' && [502, 503, 504].includes(f.status ?? 0));
+  f.kind === 'network' ||
+  f.kind === 'timeout' ||
+  (f.kind === 'http' && [502, 503, 504].includes(f.status ?? 0));

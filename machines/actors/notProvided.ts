@@ -6,5 +6,7 @@ import { fromPromise } from 'xstate';
  */
 export const notProvided = <TOutput = unknown, TInput = unknown>(name: string) =>
   fromPromise<TOutput, TInput>(async () => {
-    throw new Error(`The actor "${name}" is not implemented: provide it via createParleyMachine(deps) or .provide().`);
+    throw new Error(
+      `The actor "${name}" is not implemented: provide it via createParleyMachine(deps) or .provide().`,
+    );
   });

@@ -4,8 +4,12 @@ import type { OutgoingMessage, ParleyStorage, Session } from '../ports';
 /** Durable storage as actors: the session, and the outbox of messages the server does not have yet. */
 export const createStorageActors = (storage: ParleyStorage) => ({
   loadSession: fromPromise<Session | null>(() => storage.loadSession()),
-  saveSession: fromPromise<void, { session: Session | null }>(({ input }) => storage.saveSession(input.session)),
-  loadOutbox: fromPromise<OutgoingMessage[], { username: string }>(({ input }) => storage.loadOutbox(input.username)),
+  saveSession: fromPromise<void, { session: Session | null }>(({ input }) =>
+    storage.saveSession(input.session),
+  ),
+  loadOutbox: fromPromise<OutgoingMessage[], { username: string }>(({ input }) =>
+    storage.loadOutbox(input.username),
+  ),
   putOutgoing: fromPromise<void, { username: string; message: OutgoingMessage }>(({ input }) =>
     storage.putOutgoing(input.username, input.message),
   ),

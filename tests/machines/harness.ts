@@ -29,3 +29,27 @@ export function underParent<TLogic extends AnyActorLogic>(logic: TLogic, input: 
     sent: (type: string) => received.filter((e) => e.type === type),
   };
 }
+
+interface ClockInternals {
+  timeouts: Map<number, { start: number; timeout: number }>;
+}
+
+/**
+ * Moves a SimulatedClock by `ms`, stopping at every timer on the way. (`increment` sets the time first
+ * and then fires what is due, so a timer started by a firing timer would count from the end of the step.)
+ */
+export function advance(clock: SimulatedClock, ms: number): void {
+  const target = clock.now() + ms;
+  for (;;) {
+    let due = Number.POSITIVE_INFINITY;
+    for (const t of (clock as unknown as ClockInternals).timeouts.values())
+      due = Math.min(due, t.start + t.timeout);
+    if (due > target) break;
+    clock.increment(Math.max(0, due - clock.now()));
+  }
+  clock.increment(target - clock.now());
+}
+
+/** Timers still pending on a SimulatedClock: 0 once everything is stopped. */
+export const pendingTimers = (clock: SimulatedClock): number =>
+  (clock as unknown as ClockInternals).timeouts.size;
