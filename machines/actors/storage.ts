@@ -23,8 +23,8 @@ export function createMemoryStorage(): ParleyStorage & { outbox: Map<string, Map
   let session: Session | null = null;
   const outbox = new Map<string, Map<string, OutgoingMessage>>();
   const of = (username: string) => {
-    let box = outbox.get(username);
-    if (!box) outbox.set(username, (box = new Map()));
+    const box = outbox.get(username) ?? new Map<string, OutgoingMessage>();
+    outbox.set(username, box);
     return box;
   };
   return {
