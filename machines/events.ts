@@ -3,7 +3,15 @@
  * connection tells the rest, and what children report to the root. Each machine also has private events.
  * Names follow `domain.verb`.
  */
-import type { ApiFailure, FriendBody, MessageBody, OutgoingMessage, PushEvent, Session, WakeReason } from './ports';
+import type {
+  ApiFailure,
+  FriendBody,
+  MessageBody,
+  OutgoingMessage,
+  PushEvent,
+  Session,
+  WakeReason,
+} from './ports';
 
 export type Transport = 'live' | 'polling';
 
@@ -60,6 +68,9 @@ export type OutboxCommand =
 export type SelectionSettledEvent = { type: 'selection.settled'; peer: string };
 
 /** Browser signals, from the provided environment actor. */
-export type EnvironmentEvent = { type: 'env.wake'; reason: WakeReason } | { type: 'env.hidden' } | { type: 'env.visible' };
+export type EnvironmentEvent =
+  | { type: 'env.wake'; reason: WakeReason }
+  | { type: 'env.hidden' }
+  | { type: 'env.visible' };
 
 export type { ApiFailure, FriendBody, MessageBody, OutgoingMessage, PushEvent, Session };

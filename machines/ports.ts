@@ -91,7 +91,12 @@ export interface ParleyApi {
   logout(token: string, opts: RequestOptions): Promise<void>;
   friends(token: string, etag: string | null, opts: RequestOptions): Promise<Conditional<FriendBody[]>>;
   addFriend(token: string, username: string, opts: RequestOptions): Promise<string>;
-  messages(token: string, page: MessagesPage, etag: string | null, opts: RequestOptions): Promise<Conditional<MessageBody[]>>;
+  messages(
+    token: string,
+    page: MessagesPage,
+    etag: string | null,
+    opts: RequestOptions,
+  ): Promise<Conditional<MessageBody[]>>;
   send(
     token: string,
     message: { to: string; content: string; clientId: string },
@@ -101,7 +106,12 @@ export interface ParleyApi {
    * Reads `/api/events` until the stream ends (resolves) or fails (rejects with an ApiError; a 404 means
    * the backend has no stream). Aborting the signal closes it.
    */
-  events(token: string, lastEventId: string | null, handlers: EventStreamHandlers, opts: RequestOptions): Promise<void>;
+  events(
+    token: string,
+    lastEventId: string | null,
+    handlers: EventStreamHandlers,
+    opts: RequestOptions,
+  ): Promise<void>;
 }
 
 /** An outgoing message as the outbox keeps it until the server has it. */

@@ -15,10 +15,12 @@ export const selectionMachine = setup({
   actions: {
     rememberChoice: assign({ pending: (_, params: { username: string }) => params.username }),
     settle: assign(({ context }) => ({ settled: context.pending, pending: null })),
-    reportSettled: sendParent(({ context }): SelectionSettledEvent => ({
-      type: 'selection.settled',
-      peer: context.settled as string,
-    })),
+    reportSettled: sendParent(
+      ({ context }): SelectionSettledEvent => ({
+        type: 'selection.settled',
+        peer: context.settled as string,
+      }),
+    ),
   },
 }).createMachine({
   id: 'selection',
