@@ -1,4 +1,4 @@
-import { fromCallback, fromPromise } from 'xstate';
+import { type EventObject, fromCallback, fromPromise } from 'xstate';
 import type {
   ApiFailure,
   Conditional,
@@ -70,7 +70,7 @@ export type StreamEvent =
  * batch (so a burst updates each snapshot once); stopping the actor aborts the request.
  */
 export const createStreamActor = (api: ParleyApi, nextFrame: (callback: () => void) => () => void) =>
-  fromCallback<never, { token: string; lastEventId: string | null }>(({ input, sendBack }) => {
+  fromCallback<EventObject, { token: string; lastEventId: string | null }>(({ input, sendBack }) => {
     const controller = new AbortController();
     let pending: PushEvent[] = [];
     let position: string | null = null;

@@ -1,10 +1,10 @@
-import { fromCallback } from 'xstate';
+import { type EventObject, fromCallback } from 'xstate';
 import type { EnvironmentEvent } from '../events';
 import type { Environment } from '../ports';
 
 /** Browser signals (online, focus, a hidden or visible tab) as events to the invoking machine. */
 export const createEnvironmentActor = (env: Environment) =>
-  fromCallback<never>(({ sendBack }) =>
+  fromCallback<EventObject>(({ sendBack }) =>
     env.watch((signal) => {
       if (signal === 'hidden') sendBack({ type: 'env.hidden' } satisfies EnvironmentEvent);
       else {

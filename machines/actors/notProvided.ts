@@ -1,4 +1,4 @@
-import { fromPromise } from 'xstate';
+import { type EventObject, fromCallback, fromPromise, type NonReducibleUnknown } from 'xstate';
 
 /**
  * The placeholder for an actor that reaches out: machines declare it by name in `setup()`, and
@@ -6,6 +6,14 @@ import { fromPromise } from 'xstate';
  */
 export const notProvided = <TOutput = unknown, TInput = unknown>(name: string) =>
   fromPromise<TOutput, TInput>(async () => {
+    throw new Error(
+      `The actor "${name}" is not implemented: provide it via createParleyMachine(deps) or .provide().`,
+    );
+  });
+
+/** The same, for a callback actor (a subscription to something outside). */
+export const notProvidedCallback = <TInput = NonReducibleUnknown>(name: string) =>
+  fromCallback<EventObject, TInput>(() => {
     throw new Error(
       `The actor "${name}" is not implemented: provide it via createParleyMachine(deps) or .provide().`,
     );

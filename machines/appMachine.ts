@@ -1,0 +1,286 @@
+import { type AnyActorRef, assign, enqueueActions, setup, spawnChild } from 'xstate';
+import type { SignInInput } from './actors/api';
+import { notProvided, notProvidedCallback } from './actors/notProvided';
+import { connectionMachine } from './connectionMachine';
+import { conversationMachine } from './conversationMachine';
+import type {
+  ActivityEntry,
+  ActivityReportEvent,
+  ConnectionFailedEvent,
+  ConnectionNewsEvent,
+  EnvironmentEvent,
+  IntentEvent,
+  SelectionSettledEvent,
+  Transport,
+} from './events';
+import { friendsMachine } from './friendsMachine';
+import { outboxMachine } from './outboxMachine';
+import type { ApiFailure, Session } from './ports';
+import { selectionMachine } from './selectionMachine';
+
+/** How many Activity sentences are kept: the status bar shows the last, the inspector the rest. */
+export const ACTIVITY_LIMIT = 50;
+
+export interface AppContext {
+  session: Session | null;
+  authError: string | null;
+  online: boolean;
+  transport: Transport;
+  /** The friend whose conversation is open (the settled selection). */
+  peer: string | null;
+  hidden: boolean;
+  activity: ActivityEntry[];
+  activitySeq: number;
+  seed: number;
+}
+
+export type AppEvent =
+  | IntentEvent
+  | ConnectionNewsEvent
+  | ConnectionFailedEvent
+  | ActivityReportEvent
+  | SelectionSettledEvent
+  | EnvironmentEvent;
+
+type ChildId = 'connection' | 'friends' | 'selection' | 'outbox' | 'conversation';
+
+/**
+ * The root: signs in and out, and while signed in runs the connection, friends, selection and outbox
+ * actors, plus one conversation actor for the open peer (re-invoked on each switch, so the old one and its
+ * requests stop). It routes a person's intents to the actor that owns them and the connection's news to
+ * the rest; children talk only to it. Leaving `signedIn` stops every one of them.
+ */
+export const appMachine = setup({
+  types: {
+    context: {} as AppContext,
+    events: {} as AppEvent,
+    input: {} as { seed?: number } | undefined,
+    emitted: {} as { type: 'activity'; entry: ActivityEntry },
+  },
+  actors: {
+    loadSession: notProvided<Session | null>('loadSession'),
+    saveSession: notProvided<void, { session: Session | null }>('saveSession'),
+    signIn: notProvided<Session, SignInInput>('signIn'),
+    signOut: notProvided<void, { token: string }>('signOut'),
+    watchEnvironment: notProvidedCallback('watchEnvironment'),
+    connection: connectionMachine,
+    friends: friendsMachine,
+    selection: selectionMachine,
+    outbox: outboxMachine,
+    conversation: conversationMachine,
+  },
+  guards: {
+    hasSession: (_, params: { session: Session | null }) => params.session !== null,
+    isNewPeer: ({ context }, params: { peer: string }) => context.peer !== params.peer,
+  },
+  actions: {
+    signedIn: assign((_, params: { session: Session }) => ({ session: params.session, authError: null })),
+    signInFailed: assign((_, params: { failure: ApiFailure }) => ({ authError: params.failure.message })),
+    clearSession: assign({ session: null, peer: null, online: false }),
+    openPeer: assign((_, params: { peer: string }) => ({ peer: params.peer })),
+    keepConnectionNews: assign((_, params: { online: boolean; transport: Transport }) => ({
+      online: params.online,
+      transport: params.transport,
+    })),
+    setHidden: assign((_, params: { hidden: boolean }) => ({ hidden: params.hidden })),
+    persistSession: spawnChild('saveSession', { input: ({ context }) => ({ session: context.session }) }),
+    recordActivity: enqueueActions(
+      ({ context, enqueue }, params: { kind: 'info' | 'error'; text: string }) => {
+        const entry: ActivityEntry = { seq: context.activitySeq + 1, kind: params.kind, text: params.text };
+        enqueue.assign({
+          activity: [...context.activity, entry].slice(-ACTIVITY_LIMIT),
+          activitySeq: entry.seq,
+        });
+        enqueue.emit({ type: 'activity', entry });
+      },
+    ),
+    tellFriendsOpened: enqueueActions(({ context, self, enqueue }) => {
+      const friends = (self.getSnapshot().children as Partial<Record<ChildId, AnyActorRef>>).friends;
+      if (friends) enqueue.sendTo(friends, { type: 'conversation.opened', peer: context.peer });
+    }),
+    /** Passes the current event on to those of the named children that are running. */
+    forward: enqueueActions(({ event, self, enqueue }, params: { to: ChildId[] }) => {
+      const children = self.getSnapshot().children as Partial<Record<ChildId, AnyActorRef>>;
+      for (const id of params.to) {
+        const child = children[id];
+        if (child) enqueue.sendTo(child, event);
+      }
+    }),
+  },
+}).createMachine({
+  id: 'app',
+  context: ({ input }) => ({
+    session: null,
+    authError: null,
+    online: false,
+    transport: 'live',
+    peer: null,
+    hidden: false,
+    activity: [],
+    activitySeq: 0,
+    seed: input?.seed ?? 1,
+  }),
+  initial: 'restoring',
+  on: {
+    'activity.report': {
+      actions: { type: 'recordActivity', params: ({ event }) => ({ kind: event.kind, text: event.text }) },
+    },
+  },
+  states: {
+    restoring: {
+      description: 'Looking for a session kept from an earlier visit.',
+      tags: ['loading'],
+      invoke: {
+        src: 'loadSession',
+        onDone: [
+          {
+            guard: { type: 'hasSession', params: ({ event }) => ({ session: event.output }) },
+            target: 'signedIn',
+            actions: { type: 'signedIn', params: ({ event }) => ({ session: event.output as Session }) },
+          },
+          { target: 'signedOut' },
+        ],
+        onError: 'signedOut',
+      },
+    },
+    signedOut: {
+      tags: ['signedOut'],
+      initial: 'idle',
+      states: {
+        idle: {
+          on: { 'session.login': 'submitting', 'session.register': 'submitting' },
+        },
+        submitting: {
+          tags: ['busy'],
+          invoke: {
+            src: 'signIn',
+            // The password goes from the event straight into the request: it is never kept in context.
+            input: ({ event }) => {
+              const e = event as Extract<AppEvent, { type: 'session.login' | 'session.register' }>;
+              return {
+                mode: e.type === 'session.login' ? 'login' : 'register',
+                username: e.username,
+                password: e.password,
+              };
+            },
+            onDone: {
+              target: '#app.signedIn',
+              actions: [
+                { type: 'signedIn', params: ({ event }) => ({ session: event.output }) },
+                'persistSession',
+              ],
+            },
+            onError: {
+              target: 'idle',
+              actions: {
+                type: 'signInFailed',
+                params: ({ event }) => ({ failure: event.error as ApiFailure }),
+              },
+            },
+          },
+        },
+      },
+    },
+    signedIn: {
+      tags: ['signedIn'],
+      invoke: [
+        {
+          id: 'connection',
+          systemId: 'connection',
+          src: 'connection',
+          input: ({ context }) => ({ token: context.session?.token ?? null, seed: context.seed }),
+        },
+        {
+          id: 'friends',
+          systemId: 'friends',
+          src: 'friends',
+          input: ({ context }) => ({
+            token: context.session?.token ?? '',
+            online: context.online,
+            transport: context.transport,
+          }),
+        },
+        { id: 'selection', systemId: 'selection', src: 'selection' },
+        {
+          id: 'outbox',
+          systemId: 'outbox',
+          src: 'outbox',
+          input: ({ context }) => ({
+            token: context.session?.token ?? '',
+            username: context.session?.username ?? '',
+            online: context.online,
+          }),
+        },
+        { id: 'environment', src: 'watchEnvironment' },
+      ],
+      on: {
+        'friend.select': { actions: { type: 'forward', params: { to: ['selection'] } } },
+        'friend.add': { actions: { type: 'forward', params: { to: ['friends'] } } },
+        'message.send': { actions: { type: 'forward', params: { to: ['outbox'] } } },
+        'message.retry': { actions: { type: 'forward', params: { to: ['outbox'] } } },
+        'history.loadOlder': { actions: { type: 'forward', params: { to: ['conversation'] } } },
+        'connection.retryNow': { actions: { type: 'forward', params: { to: ['connection'] } } },
+        'connection.failed': { actions: { type: 'forward', params: { to: ['connection'] } } },
+        'connection.changed': {
+          actions: [
+            { type: 'keepConnectionNews', params: ({ event }) => event },
+            { type: 'forward', params: { to: ['friends', 'outbox', 'conversation'] } },
+          ],
+        },
+        'push.batch': { actions: { type: 'forward', params: { to: ['friends', 'outbox', 'conversation'] } } },
+        'push.resync': { actions: { type: 'forward', params: { to: ['friends', 'conversation'] } } },
+        'env.wake': {
+          // Back in front of the person: check the connection and bring the lists up to date at once.
+          actions: [
+            { type: 'forward', params: { to: ['connection'] } },
+            enqueueActions(({ self, enqueue }) => {
+              const children = self.getSnapshot().children as Partial<Record<ChildId, AnyActorRef>>;
+              if (children.friends) enqueue.sendTo(children.friends, { type: 'friends.refresh' });
+              if (children.conversation)
+                enqueue.sendTo(children.conversation, { type: 'conversation.refresh' });
+            }),
+          ],
+        },
+        'env.hidden': { actions: { type: 'setHidden', params: { hidden: true } } },
+        'env.visible': { actions: { type: 'setHidden', params: { hidden: false } } },
+        'selection.settled': {
+          guard: { type: 'isNewPeer', params: ({ event }) => ({ peer: event.peer }) },
+          target: '.chatting',
+          reenter: true,
+          actions: [{ type: 'openPeer', params: ({ event }) => ({ peer: event.peer }) }, 'tellFriendsOpened'],
+        },
+        'session.logout': 'signingOut',
+      },
+      initial: 'browsing',
+      states: {
+        browsing: {
+          description: 'Signed in with no conversation open.',
+        },
+        chatting: {
+          description: 'A conversation is open; choosing another friend re-enters, replacing its actor.',
+          invoke: {
+            id: 'conversation',
+            systemId: 'conversation',
+            src: 'conversation',
+            input: ({ context }) => ({
+              token: context.session?.token ?? '',
+              peer: context.peer ?? '',
+              online: context.online,
+              transport: context.transport,
+            }),
+          },
+        },
+      },
+    },
+    signingOut: {
+      tags: ['busy'],
+      invoke: {
+        src: 'signOut',
+        input: ({ context }) => ({ token: context.session?.token ?? '' }),
+        // Signed out locally whatever the server says: the token is forgotten either way.
+        onDone: { target: 'signedOut', actions: ['clearSession', 'persistSession'] },
+        onError: { target: 'signedOut', actions: ['clearSession', 'persistSession'] },
+      },
+    },
+  },
+});

@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiError, type ParleyApi } from '../../machines/ports';
+import { createNodeApiClient } from '../../src/api/node';
+import { createParleyClient, type ParleyClient } from '../../src/client';
+import { createApp, type ParleyApp } from '../../src/server/app';
+import { openSqliteStore } from '../../src/server/store/sqlite';
+
+let app: ParleyApp;
+let clients: ParleyClient[] = [];
+
+async function startServer() {
+  app = await createApp({ store: openSqliteStore(':memory:'), hashing: { cost: 1024 }, presenceSweepMs: 0 });
+  return app.listen({ port: 0, host: '127.0.0.1' });
+}
+
+/** A backend like the original one: no event stream, so the client must poll. */
+function withoutStream(baseUrl: string): ParleyApi & { close(): Promise<void> } {
+  const api = createNodeApiClient(baseUrl);
+  return {
+    ...api,
+    events: async () => {
+      throw new ApiError({ kind: 'http', status: 404, message: 'There is no GET /api/events here.' });
+    },
+  };
+}
+
+afterEach(async () => {
+  await Promise.all(clients.map((c) => c.stop()));
+  clients = [];
+  await app?.close();
+});
+
+async function pair(baseUrl: string, polling: boolean) {
+  const make = () => createParleyClient({ baseUrl, ...(polling && { api: withoutStream(baseUrl) }) });
+  const alice = make();
+  const bob = make();
+  clients.push(alice, bob);
+  await alice.register('alice', 'correct horse');
+  await bob.register('bob', 'correct horse');
+  alice.addFriend('bob');
+  await alice.until(() => alice.friends().some((f) => f.username === 'bob'), 5000, 'alice sees bob');
+  await bob.until(
+    () => bob.friends().some((f) => f.username === 'alice'),
+    polling ? 15_000 : 5000,
+    'bob sees alice',
+  );
+  alice.select('bob');
+  bob.select('alice');
+  await alice.until(() => alice.peer() === 'bob');
+  await bob.until(() => bob.peer() === 'alice');
+  return { alice, bob };
+}
+
+describe.each([
+  ['live', false],
+  ['polling', true],
+])('two headless clients chatting through the real server (%s)', (mode, polling) => {
+  it('deliver messages both ways, each once and in order', async () => {
+    const baseUrl = await startServer();
+    const { alice, bob } = await pair(baseUrl, polling);
+    await alice.until(() => alice.connection().online, 5000, 'alice online');
+    if (!polling) await alice.until(() => alice.connection().live, 5000, 'the live stream');
+    await bob.until(() => bob.connection().live === !polling, 5000, 'bob on the expected transport');
+
+    alice.send('bob', 'hi bob');
+    alice.send('bob', 'how are you?');
+    await bob.until(() => bob.messages().length === 2, 10_000, `bob receives (${mode})`);
+    expect(bob.messages().map((m) => [m.direction, m.content])).toEqual([
+      ['received', 'hi bob'],
+      ['received', 'how are you?'],
+    ]);
+
+    bob.send('alice', 'fine, thanks');
+    await alice.until(
+      () => alice.messages().some((m) => m.content === 'fine, thanks'),
+      10_000,
+      'alice receives',
+    );
+    expect(alice.messages().map((m) => m.content)).toEqual(['hi bob', 'how are you?', 'fine, thanks']);
+    const ids = alice.messages().map((m) => m.id);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+  }, 30_000);
+});
