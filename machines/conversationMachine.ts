@@ -1,0 +1,275 @@
+import { assign, enqueueActions, not, raise, setup, stateIn } from 'xstate';
+import { meansOffline, toFailure } from './actors/failure';
+import { notProvided } from './actors/notProvided';
+import type { ConnectionFailedEvent, ConversationCommand, Transport } from './events';
+import { applyPushed, awaitsReceipt, mergeMessages } from './messages';
+import type { ApiFailure, Conditional, MessageBody, MessagesPage, PushEvent } from './ports';
+
+/** The size of the first page and of each step back through history. */
+export const PAGE_SIZE = 50;
+
+export interface ConversationInput {
+  token: string;
+  peer: string;
+  online: boolean;
+  transport: Transport;
+}
+
+export interface ConversationContext {
+  token: string;
+  peer: string;
+  /** Ascending by id, each id once: a contiguous window ending at the newest message held. */
+  messages: MessageBody[];
+  /** The ETag of the last feed answer merged; any answer already merged can safely come back as 304. */
+  etag: string | null;
+  /** Older messages may exist before the window. */
+  hasOlder: boolean;
+  online: boolean;
+  transport: Transport;
+  lastError: ApiFailure | null;
+}
+
+type Connection = { online: boolean; transport: Transport };
+type Answer = Conditional<MessageBody[]>;
+
+const newestPage = (peer: string): MessagesPage => ({ peer, limit: PAGE_SIZE });
+
+/**
+ * A feed answer merged into the window. A full newest page that starts above the newest message held
+ * (the first page, or more than a page arrived since the last fetch) would leave a gap: the window then
+ * restarts at that page, with history behind it, so it stays contiguous. The first page sets `hasOlder`.
+ */
+function mergeFeed(context: ConversationContext, body: MessageBody[], newest: boolean, first: boolean) {
+  const held = context.messages.at(-1)?.id;
+  const start = body[0]?.id ?? 0;
+  if (newest && body.length >= PAGE_SIZE && (held === undefined || start > held)) {
+    const kept = context.messages.filter((m) => m.id >= start);
+    return { messages: mergeMessages(kept, body) ?? kept, hasOlder: true };
+  }
+  return {
+    messages: mergeMessages(context.messages, body) ?? context.messages,
+    hasOlder: first ? body.length >= PAGE_SIZE : context.hasOlder,
+  };
+}
+
+/**
+ * One open conversation; the root invokes it anew for each peer, so stopping it aborts its requests and a
+ * late answer lands nowhere. It loads the newest page, then keeps current: pushed `message` and
+ * `delivered` events when live; when polling (and online), a fetch every `messagePollInterval`, of the
+ * messages after the last one held (`after=`), or of the newest page while a sent message in the window
+ * still waits for its receipt, so `delivered` flags are picked up (the ETag makes the repeat a cheap 304).
+ * Every answer goes through `mergeMessages`, so a backend that ignores cursors and answers the whole list
+ * still shows each message once and changes nothing when nothing is new; `delivered` never goes back.
+ *
+ * To the parent: `connection.failed` when a call could not reach the server.
+ */
+export const conversationMachine = setup({
+  types: {
+    input: {} as ConversationInput,
+    context: {} as ConversationContext,
+    events: {} as ConversationCommand,
+  },
+  actors: {
+    fetchMessages: notProvided<Answer, { token: string; page: MessagesPage; etag: string | null }>(
+      'fetchMessages',
+    ),
+  },
+  delays: { messagePollInterval: 2_000 },
+  guards: {
+    shouldPoll: ({ context }) => context.online && context.transport === 'polling',
+    isFirstLoad: stateIn({ feed: 'loading' }),
+    needsNewestPage: ({ context }) => context.messages.length === 0 || awaitsReceipt(context.messages),
+    canLoadOlder: ({ context }) => context.hasOlder && context.messages.length > 0,
+    comesOnline: ({ context }, params: Connection) => !context.online && params.online,
+    changesConnection: ({ context }, params: Connection) =>
+      context.online !== params.online || context.transport !== params.transport,
+    changesWindow: ({ context }, params: { events: PushEvent[] }) =>
+      applyPushed(context.messages, context.peer, params.events) !== null,
+  },
+  actions: {
+    requestRefetch: raise({ type: 'conversation.refresh' }),
+    storeConnection: assign((_, params: Connection) => ({
+      online: params.online,
+      transport: params.transport,
+    })),
+    storeFeed: enqueueActions(
+      ({ context, enqueue }, params: { answer: Answer; newest: boolean; first: boolean }) => {
+        const { answer } = params;
+        if (answer.notModified) {
+          if (context.lastError !== null) enqueue.assign({ lastError: null });
+          return;
+        }
+        const { messages, hasOlder } = mergeFeed(context, answer.body, params.newest, params.first);
+        if (
+          messages !== context.messages ||
+          hasOlder !== context.hasOlder ||
+          answer.etag !== context.etag ||
+          context.lastError !== null
+        )
+          enqueue.assign({ messages, hasOlder, etag: answer.etag, lastError: null });
+      },
+    ),
+    storeOlder: assign(({ context }, params: { answer: Answer }) => {
+      const body = params.answer.notModified ? [] : params.answer.body;
+      const first = context.messages[0]?.id ?? 0;
+      const older = body.some((m) => m.id < first);
+      return {
+        messages: mergeMessages(context.messages, body) ?? context.messages,
+        hasOlder: older && body.length >= PAGE_SIZE,
+        lastError: null,
+      };
+    }),
+    storePushed: assign(({ context }, params: { events: PushEvent[] }) => ({
+      messages: applyPushed(context.messages, context.peer, params.events) ?? context.messages,
+    })),
+    storeFailure: enqueueActions(({ enqueue }, params: { failure: ApiFailure }) => {
+      enqueue.assign({ lastError: params.failure });
+      if (meansOffline(params.failure))
+        enqueue.sendParent({
+          type: 'connection.failed',
+          failure: params.failure,
+        } satisfies ConnectionFailedEvent);
+    }),
+  },
+}).createMachine({
+  id: 'conversation',
+  type: 'parallel',
+  context: ({ input }) => ({
+    token: input.token,
+    peer: input.peer,
+    messages: [],
+    etag: null,
+    hasOlder: false,
+    online: input.online,
+    transport: input.transport,
+    lastError: null,
+  }),
+  on: {
+    'connection.changed': [
+      {
+        guard: { type: 'comesOnline', params: ({ event }) => event },
+        actions: [{ type: 'storeConnection', params: ({ event }) => event }, 'requestRefetch'],
+      },
+      {
+        guard: { type: 'changesConnection', params: ({ event }) => event },
+        actions: { type: 'storeConnection', params: ({ event }) => event },
+      },
+    ],
+    'push.batch': {
+      guard: { type: 'changesWindow', params: ({ event }) => event },
+      actions: { type: 'storePushed', params: ({ event }) => event },
+    },
+    'push.resync': { actions: 'requestRefetch' },
+  },
+  states: {
+    feed: {
+      initial: 'loading',
+      on: {
+        'conversation.refresh': [{ guard: 'isFirstLoad', target: '.loading' }, { target: '.refreshing' }],
+      },
+      states: {
+        loading: {
+          description: 'The newest page, before anything is shown.',
+          tags: ['loading'],
+          invoke: {
+            src: 'fetchMessages',
+            input: ({ context }) => ({ token: context.token, page: newestPage(context.peer), etag: null }),
+            onDone: {
+              target: 'idle',
+              actions: {
+                type: 'storeFeed',
+                params: ({ event }) => ({ answer: event.output, newest: true, first: true }),
+              },
+            },
+            onError: {
+              target: 'idle',
+              actions: { type: 'storeFailure', params: ({ event }) => ({ failure: toFailure(event.error) }) },
+            },
+          },
+        },
+        refreshing: {
+          description:
+            'The newest page again, merged: after a resync, on coming online, or to pick up receipts.',
+          invoke: {
+            src: 'fetchMessages',
+            input: ({ context }) => ({
+              token: context.token,
+              page: newestPage(context.peer),
+              etag: context.etag,
+            }),
+            onDone: {
+              target: 'idle',
+              actions: {
+                type: 'storeFeed',
+                params: ({ event }) => ({ answer: event.output, newest: true, first: false }),
+              },
+            },
+            onError: {
+              target: 'idle',
+              actions: { type: 'storeFailure', params: ({ event }) => ({ failure: toFailure(event.error) }) },
+            },
+          },
+        },
+        polling: {
+          description: 'The messages after the last one held.',
+          invoke: {
+            src: 'fetchMessages',
+            input: ({ context }) => ({
+              token: context.token,
+              page: { peer: context.peer, after: context.messages.at(-1)?.id ?? 0 },
+              etag: context.etag,
+            }),
+            onDone: {
+              target: 'idle',
+              actions: {
+                type: 'storeFeed',
+                params: ({ event }) => ({ answer: event.output, newest: false, first: false }),
+              },
+            },
+            onError: {
+              target: 'idle',
+              actions: { type: 'storeFailure', params: ({ event }) => ({ failure: toFailure(event.error) }) },
+            },
+          },
+        },
+        idle: {
+          description: 'Live (pushed events keep the window current) or offline: no timer.',
+          always: { guard: 'shouldPoll', target: 'waiting' },
+        },
+        waiting: {
+          description: 'Polling transport, online: fetches again after messagePollInterval.',
+          always: { guard: not('shouldPoll'), target: 'idle' },
+          after: {
+            messagePollInterval: [{ guard: 'needsNewestPage', target: 'refreshing' }, { target: 'polling' }],
+          },
+        },
+      },
+    },
+    history: {
+      initial: 'idle',
+      states: {
+        idle: { on: { 'history.loadOlder': { guard: 'canLoadOlder', target: 'loadingOlder' } } },
+        loadingOlder: {
+          description: 'The page just before the first message held; ignores further requests until it ends.',
+          tags: ['loadingOlder'],
+          invoke: {
+            src: 'fetchMessages',
+            input: ({ context }) => ({
+              token: context.token,
+              page: { peer: context.peer, before: context.messages[0]?.id ?? 0, limit: PAGE_SIZE },
+              etag: null,
+            }),
+            onDone: {
+              target: 'idle',
+              actions: { type: 'storeOlder', params: ({ event }) => ({ answer: event.output }) },
+            },
+            onError: {
+              target: 'idle',
+              actions: { type: 'storeFailure', params: ({ event }) => ({ failure: toFailure(event.error) }) },
+            },
+          },
+        },
+      },
+    },
+  },
+});

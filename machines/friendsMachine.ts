@@ -1,0 +1,264 @@
+import { assign, enqueueActions, not, raise, sendParent, setup, stateIn } from 'xstate';
+import { meansOffline, toFailure } from './actors/failure';
+import { notProvided } from './actors/notProvided';
+import type { ActivityReportEvent, ConnectionFailedEvent, FriendsCommand, Transport } from './events';
+import { applyFriendEvents, markRead, withFetched } from './friendList';
+import type { ApiFailure, Conditional, FriendBody, PushEvent } from './ports';
+
+export interface FriendsInput {
+  token: string;
+  online: boolean;
+  transport: Transport;
+}
+
+export interface AddFriendState {
+  status: 'idle' | 'adding' | 'added' | 'failed';
+  username: string | null;
+  /** The server's sentence when the last add failed. */
+  error: string | null;
+}
+
+export interface FriendsContext {
+  token: string;
+  /** Sorted by username. */
+  friends: FriendBody[];
+  etag: string | null;
+  online: boolean;
+  transport: Transport;
+  /** The friend whose conversation is open: their messages are read as they arrive. */
+  openPeer: string | null;
+  add: AddFriendState;
+  lastError: ApiFailure | null;
+}
+
+type Connection = { online: boolean; transport: Transport };
+
+/**
+ * The friends list and the add-friend lifecycle, as two regions. The list loads at start, then keeps
+ * current: by polling every `friendsPollInterval` when the transport is polling and the connection is
+ * online, or from pushed events when live. Every refetch (asked for, a pushed `friend`, `push.resync`,
+ * coming back online, a friend added) goes through one internal event, `friends.refresh`, which restarts
+ * any fetch in flight: its answer may predate the news.
+ *
+ * A `friend.add` while another add runs is ignored (`can()` is false, so the UI disables the button):
+ * a person adds one name at a time, and a queued add would report long after it was typed.
+ *
+ * To the parent: `connection.failed` when a call could not reach the server, `activity.report` when an
+ * add ends.
+ */
+export const friendsMachine = setup({
+  types: {
+    input: {} as FriendsInput,
+    context: {} as FriendsContext,
+    events: {} as FriendsCommand,
+  },
+  actors: {
+    fetchFriends: notProvided<Conditional<FriendBody[]>, { token: string; etag: string | null }>(
+      'fetchFriends',
+    ),
+    addFriend: notProvided<string, { token: string; username: string }>('addFriend'),
+  },
+  delays: { friendsPollInterval: 10_000 },
+  guards: {
+    shouldPoll: ({ context }) => context.online && context.transport === 'polling',
+    isFirstLoad: stateIn({ list: 'loading' }),
+    comesOnline: ({ context }, params: Connection) => !context.online && params.online,
+    changesConnection: ({ context }, params: Connection) =>
+      context.online !== params.online || context.transport !== params.transport,
+    bringsFriend: (_, params: { events: PushEvent[] }) => params.events.some((e) => e.type === 'friend'),
+    changesList: ({ context }, params: { events: PushEvent[] }) =>
+      applyFriendEvents(context.friends, params.events, context.openPeer) !== null,
+    changesOpenPeer: ({ context }, params: { peer: string | null }) =>
+      params.peer !== context.openPeer ||
+      context.friends.some((f) => f.username === params.peer && f.unread > 0),
+  },
+  actions: {
+    requestRefetch: raise({ type: 'friends.refresh' }),
+    storeConnection: assign((_, params: Connection) => ({
+      online: params.online,
+      transport: params.transport,
+    })),
+    storeAnswer: enqueueActions(({ context, enqueue }, params: { answer: Conditional<FriendBody[]> }) => {
+      const { answer } = params;
+      const friends = answer.notModified
+        ? context.friends
+        : withFetched(context.friends, answer.body, context.openPeer);
+      const etag = answer.notModified ? context.etag : answer.etag;
+      if (friends !== context.friends || etag !== context.etag || context.lastError !== null)
+        enqueue.assign({ friends, etag, lastError: null });
+    }),
+    storeFailure: enqueueActions(({ enqueue }, params: { failure: ApiFailure }) => {
+      enqueue.assign({ lastError: params.failure });
+      if (meansOffline(params.failure))
+        enqueue.sendParent({
+          type: 'connection.failed',
+          failure: params.failure,
+        } satisfies ConnectionFailedEvent);
+    }),
+    reportIfOffline: enqueueActions(({ enqueue }, params: { failure: ApiFailure }) => {
+      if (meansOffline(params.failure))
+        enqueue.sendParent({
+          type: 'connection.failed',
+          failure: params.failure,
+        } satisfies ConnectionFailedEvent);
+    }),
+    applyPushed: assign(({ context }, params: { events: PushEvent[] }) => ({
+      friends: applyFriendEvents(context.friends, params.events, context.openPeer) ?? context.friends,
+    })),
+    openConversation: assign(({ context }, params: { peer: string | null }) => ({
+      openPeer: params.peer,
+      friends: markRead(context.friends, params.peer),
+    })),
+    startAdding: assign((_, params: { username: string }) => ({
+      add: { status: 'adding', username: params.username, error: null } satisfies AddFriendState,
+    })),
+    markAdded: assign((_, params: { username: string }) => ({
+      add: { status: 'added', username: params.username, error: null } satisfies AddFriendState,
+    })),
+    markAddFailed: assign(({ context }, params: { failure: ApiFailure }) => ({
+      add: { ...context.add, status: 'failed', error: params.failure.message } satisfies AddFriendState,
+    })),
+    reportAdded: sendParent(
+      (_, params: { username: string }): ActivityReportEvent => ({
+        type: 'activity.report',
+        kind: 'info',
+        text: `Added ${params.username}`,
+      }),
+    ),
+    reportAddFailed: sendParent(
+      ({ context }, params: { failure: ApiFailure }): ActivityReportEvent => ({
+        type: 'activity.report',
+        kind: 'error',
+        text: `Could not add ${context.add.username}: ${params.failure.message}`,
+      }),
+    ),
+  },
+}).createMachine({
+  id: 'friends',
+  type: 'parallel',
+  context: ({ input }) => ({
+    token: input.token,
+    friends: [],
+    etag: null,
+    online: input.online,
+    transport: input.transport,
+    openPeer: null,
+    add: { status: 'idle', username: null, error: null },
+    lastError: null,
+  }),
+  on: {
+    'connection.changed': [
+      {
+        guard: { type: 'comesOnline', params: ({ event }) => event },
+        actions: [{ type: 'storeConnection', params: ({ event }) => event }, 'requestRefetch'],
+      },
+      {
+        guard: { type: 'changesConnection', params: ({ event }) => event },
+        actions: { type: 'storeConnection', params: ({ event }) => event },
+      },
+    ],
+    'push.batch': [
+      {
+        guard: { type: 'bringsFriend', params: ({ event }) => event },
+        actions: [{ type: 'applyPushed', params: ({ event }) => event }, 'requestRefetch'],
+      },
+      {
+        guard: { type: 'changesList', params: ({ event }) => event },
+        actions: { type: 'applyPushed', params: ({ event }) => event },
+      },
+    ],
+    'push.resync': { actions: 'requestRefetch' },
+    'conversation.opened': {
+      guard: { type: 'changesOpenPeer', params: ({ event }) => event },
+      actions: { type: 'openConversation', params: ({ event }) => event },
+    },
+  },
+  states: {
+    list: {
+      initial: 'loading',
+      on: {
+        'friends.refresh': [{ guard: 'isFirstLoad', target: '.loading' }, { target: '.refreshing' }],
+      },
+      states: {
+        loading: {
+          description: 'The first load: no list yet.',
+          tags: ['loading'],
+          invoke: {
+            src: 'fetchFriends',
+            input: ({ context }) => ({ token: context.token, etag: context.etag }),
+            onDone: {
+              target: 'idle',
+              actions: { type: 'storeAnswer', params: ({ event }) => ({ answer: event.output }) },
+            },
+            onError: {
+              target: 'idle',
+              actions: { type: 'storeFailure', params: ({ event }) => ({ failure: toFailure(event.error) }) },
+            },
+          },
+        },
+        refreshing: {
+          description: 'Fetching the list again, with the ETag held: 304 changes nothing.',
+          invoke: {
+            src: 'fetchFriends',
+            input: ({ context }) => ({ token: context.token, etag: context.etag }),
+            onDone: {
+              target: 'idle',
+              actions: { type: 'storeAnswer', params: ({ event }) => ({ answer: event.output }) },
+            },
+            onError: {
+              target: 'idle',
+              actions: { type: 'storeFailure', params: ({ event }) => ({ failure: toFailure(event.error) }) },
+            },
+          },
+        },
+        idle: {
+          description:
+            'Live (pushed events keep the list current) or offline: no timer; fetches only when asked.',
+          always: { guard: 'shouldPoll', target: 'polling' },
+        },
+        polling: {
+          description: 'Polling transport, online: fetches again after friendsPollInterval.',
+          always: { guard: not('shouldPoll'), target: 'idle' },
+          after: { friendsPollInterval: 'refreshing' },
+        },
+      },
+    },
+    add: {
+      initial: 'ready',
+      states: {
+        ready: {
+          description: 'No add running; context.add tells how the last one ended (idle, added or failed).',
+          on: {
+            'friend.add': {
+              target: 'adding',
+              actions: { type: 'startAdding', params: ({ event }) => event },
+            },
+          },
+        },
+        adding: {
+          tags: ['adding'],
+          invoke: {
+            src: 'addFriend',
+            input: ({ context }) => ({ token: context.token, username: context.add.username ?? '' }),
+            onDone: {
+              target: 'ready',
+              actions: [
+                { type: 'markAdded', params: ({ event }) => ({ username: event.output }) },
+                { type: 'reportAdded', params: ({ event }) => ({ username: event.output }) },
+                'requestRefetch',
+              ],
+            },
+            onError: {
+              target: 'ready',
+              actions: [
+                { type: 'markAddFailed', params: ({ event }) => ({ failure: toFailure(event.error) }) },
+                { type: 'reportAddFailed', params: ({ event }) => ({ failure: toFailure(event.error) }) },
+                { type: 'reportIfOffline', params: ({ event }) => ({ failure: toFailure(event.error) }) },
+              ],
+            },
+          },
+        },
+      },
+    },
+  },
+});
