@@ -9,7 +9,7 @@ import { hostAllowed } from './hosts';
 import { errorBody, HttpError, STATUS_CODES } from './http';
 import { createMemoryHub, type Hub } from './hub';
 import { createPresence, type Presence } from './presence';
-import { createRateLimiter } from './rateLimit';
+import { createRateLimiter, createWindowLimiter } from './rateLimit';
 import { authRoutes, publicAuthRoutes, requireUser } from './routes/auth';
 import { eventRoutes } from './routes/events';
 import { friendRoutes } from './routes/friends';
@@ -33,6 +33,7 @@ export interface AppDeps {
   /** How often presence is swept; 0 leaves sweeping to the caller (tests call `presence.sweep()`). */
   presenceSweepMs?: number;
   sendRate?: { capacity: number; perSecond: number };
+  /** At most `capacity` failed logins per username in any `capacity / perSecond` seconds. */
   loginFailures?: { capacity: number; perSecond: number };
 }
 
@@ -45,6 +46,7 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   const now = deps.now ?? Date.now;
   const hub = deps.hub ?? createMemoryHub({ now });
   const presence = createPresence({ store: deps.store, hub, now, windowMs: deps.presenceWindowMs });
+  const loginFailures = deps.loginFailures ?? { capacity: 10, perSecond: 10 / 60 };
   const ctx: ServerContext = {
     store: deps.store,
     hub,
@@ -53,7 +55,11 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
     version: pkg.version,
     hashing: deps.hashing ?? DEFAULT_HASHING,
     sendLimiter: createRateLimiter({ ...(deps.sendRate ?? { capacity: 40, perSecond: 20 }), now }),
-    loginLimiter: createRateLimiter({ ...(deps.loginFailures ?? { capacity: 10, perSecond: 10 / 60 }), now }),
+    loginLimiter: createWindowLimiter({
+      limit: loginFailures.capacity,
+      windowMs: Math.round((loginFailures.capacity / loginFailures.perSecond) * 1000),
+      now,
+    }),
     keepAliveMs: deps.keepAliveMs ?? 15_000,
   };
 

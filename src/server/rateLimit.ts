@@ -42,3 +42,42 @@ export function createRateLimiter(opts: {
     },
   };
 }
+
+/**
+ * At most `limit` takes per key in any `windowMs` (a sliding log). "10 failed logins a minute" means no
+ * minute ever holds an 11th, which a token bucket of 10 refilling at 10 a minute would allow (up to 19).
+ */
+export function createWindowLimiter(opts: {
+  limit: number;
+  windowMs: number;
+  now: () => number;
+}): RateLimiter {
+  const logs = new Map<string | number, number[]>();
+
+  /** The key's takes still inside the window, oldest first (at most `limit` of them). */
+  const recent = (key: string | number, at: number): number[] => {
+    const log = logs.get(key) ?? [];
+    while (log.length > 0 && at - (log[0] as number) >= opts.windowMs) log.shift();
+    if (log.length === 0) logs.delete(key);
+    return log;
+  };
+  const wait = (log: number[], at: number) =>
+    log.length < opts.limit ? 0 : Math.max(1, Math.ceil(((log[0] as number) + opts.windowMs - at) / 1000));
+
+  return {
+    take(key) {
+      const at = opts.now();
+      const log = recent(key, at);
+      const seconds = wait(log, at);
+      if (seconds > 0) return seconds;
+      if (logs.size > 10_000) for (const other of [...logs.keys()]) recent(other, at);
+      log.push(at);
+      logs.set(key, log);
+      return 0;
+    },
+    peek(key) {
+      const at = opts.now();
+      return wait(recent(key, at), at);
+    },
+  };
+}
