@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import pkg from '../../package.json' with { type: 'json' };
 import { BODY_LIMIT_BYTES } from '../api/schemas';
 import type { ServerContext } from './context';
@@ -69,6 +74,26 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
     // Event streams are ended by the hub on close; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // A URL the router cannot decode ("/api/%zz") never reaches the error handler: answer it in the API's shape.
+    frameworkErrors: (_error, _request, reply) => {
+      (reply as FastifyReply).code(400).send(errorBody('bad_request', 'The request URL is malformed.'));
+    },
+    // Malformed HTTP (a bad request line, oversized headers) never becomes a request: answer in the API's shape.
+    clientErrorHandler: (error, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const message =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? 'The request headers are too large.'
+          : 'The request is not valid HTTP.';
+      const body = JSON.stringify(errorBody('bad_request', message));
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 400 Bad Request\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+            `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(error);
+    },
   }) as unknown as ParleyApp;
   app.decorate('parley', { store: deps.store, hub, presence });
   app.decorateRequest('user', null);

@@ -25,7 +25,11 @@ export async function makeApp(overrides: Partial<AppDeps> = {}): Promise<ParleyA
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** Registers a user and answers their token. */
-export async function register(app: ParleyApp, username: string, password = 'correct horse'): Promise<string> {
+export async function register(
+  app: ParleyApp,
+  username: string,
+  password = 'correct horse',
+): Promise<string> {
   const res = await app.inject({ method: 'POST', url: '/api/register', payload: { username, password } });
   if (res.statusCode !== 201) throw new Error(`register ${username}: ${res.statusCode} ${res.body}`);
   return res.json().token as string;
@@ -33,7 +37,12 @@ export async function register(app: ParleyApp, username: string, password = 'cor
 
 /** Makes two registered users friends. */
 export async function befriend(app: ParleyApp, token: string, username: string): Promise<void> {
-  const res = await app.inject({ method: 'POST', url: '/api/friends', headers: bearer(token), payload: { username } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/friends',
+    headers: bearer(token),
+    payload: { username },
+  });
   if (res.statusCode !== 201) throw new Error(`befriend ${username}: ${res.statusCode} ${res.body}`);
 }
 
@@ -44,4 +53,33 @@ export async function send(app: ParleyApp, token: string, to: string, content: s
     headers: bearer(token),
     payload: { to, content, clientId },
   });
+}
+
+/** Listens on a free loopback port and answers the base URL (`http://127.0.0.1:PORT`). */
+export async function listen(app: ParleyApp): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('the app is not listening on a port');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/** The id of a registered user, from the store. */
+export async function userId(app: ParleyApp, username: string): Promise<number> {
+  const user = await app.parley.store.findUserByName(username);
+  if (!user) throw new Error(`no user ${username}`);
+  return user.id;
+}
+
+/** Polls `condition` until it holds, failing with `what` after `timeoutMs`: for effects with no event to await. */
+export async function eventually(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
