@@ -1,7 +1,7 @@
 import { assign, enqueueActions, sendParent, setup } from 'xstate';
 import type { StreamEvent } from './actors/api';
 import { meansOffline } from './actors/failure';
-import { notProvided } from './actors/notProvided';
+import { notProvided, notProvidedCallback } from './actors/notProvided';
 import { backoffDelay, nextRandom } from './backoff';
 import type { ConnectionFailedEvent, ConnectionNewsEvent, EnvironmentEvent, Transport } from './events';
 import type { ApiFailure, StatusBody } from './ports';
@@ -47,7 +47,7 @@ export const connectionMachine = setup({
   },
   actors: {
     checkStatus: notProvided<StatusBody, { token: string | null }>('checkStatus'),
-    watchEvents: notProvided<never, { token: string; lastEventId: string | null }>('watchEvents'),
+    watchEvents: notProvidedCallback<{ token: string; lastEventId: string | null }>('watchEvents'),
   },
   delays: {
     statusInterval: 10_000,

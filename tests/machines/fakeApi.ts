@@ -40,7 +40,8 @@ export function createFakeApi() {
     api,
     calls,
     /** The calls of one method not yet answered (nor aborted). */
-    open: (method: keyof ParleyApi) => calls.filter((c) => c.method === method && !c.signal.aborted && !settled.has(c)),
+    open: (method: keyof ParleyApi) =>
+      calls.filter((c) => c.method === method && !c.signal.aborted && !settled.has(c)),
     /** The oldest open call of a method; throws if there is none, so a missing request fails the test. */
     next(method: keyof ParleyApi): PendingCall {
       const call = calls.find((c) => c.method === method && !c.signal.aborted && !settled.has(c));
