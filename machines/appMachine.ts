@@ -50,7 +50,7 @@ type ChildId = 'connection' | 'friends' | 'selection' | 'outbox' | 'conversation
  * requests stop). It routes a person's intents to the actor that owns them and the connection's news to
  * the rest; children talk only to it. Leaving `signedIn` stops every one of them.
  */
-export const appMachine = setup({
+const appSetup = setup({
   types: {
     context: {} as AppContext,
     events: {} as AppEvent,
@@ -83,7 +83,10 @@ export const appMachine = setup({
       transport: params.transport,
     })),
     setHidden: assign((_, params: { hidden: boolean }) => ({ hidden: params.hidden })),
-    persistSession: spawnChild('saveSession', { input: ({ context }) => ({ session: context.session }) }),
+    persistSession: spawnChild('saveSession', {
+      id: 'saveSession',
+      input: ({ context }) => ({ session: context.session }),
+    }),
     recordActivity: enqueueActions(
       ({ context, enqueue }, params: { kind: 'info' | 'error'; text: string }) => {
         const entry: ActivityEntry = { seq: context.activitySeq + 1, kind: params.kind, text: params.text };
@@ -107,7 +110,26 @@ export const appMachine = setup({
       }
     }),
   },
-}).createMachine({
+});
+
+/**
+ * Handled by `browsing` and `chatting` themselves (not by `signedIn`), so re-entering restarts only the
+ * conversation actor and not the connection, friends and outbox around it.
+ */
+const openConversation = {
+  guard: {
+    type: 'isNewPeer',
+    params: ({ event }: { event: SelectionSettledEvent }) => ({ peer: event.peer }),
+  },
+  target: 'chatting',
+  reenter: true,
+  actions: [
+    { type: 'openPeer', params: ({ event }: { event: SelectionSettledEvent }) => ({ peer: event.peer }) },
+    'tellFriendsOpened',
+  ],
+} as const;
+
+export const appMachine = appSetup.createMachine({
   id: 'app',
   context: ({ input }) => ({
     session: null,
@@ -243,21 +265,17 @@ export const appMachine = setup({
         },
         'env.hidden': { actions: { type: 'setHidden', params: { hidden: true } } },
         'env.visible': { actions: { type: 'setHidden', params: { hidden: false } } },
-        'selection.settled': {
-          guard: { type: 'isNewPeer', params: ({ event }) => ({ peer: event.peer }) },
-          target: '.chatting',
-          reenter: true,
-          actions: [{ type: 'openPeer', params: ({ event }) => ({ peer: event.peer }) }, 'tellFriendsOpened'],
-        },
         'session.logout': 'signingOut',
       },
       initial: 'browsing',
       states: {
         browsing: {
           description: 'Signed in with no conversation open.',
+          on: { 'selection.settled': openConversation },
         },
         chatting: {
           description: 'A conversation is open; choosing another friend re-enters, replacing its actor.',
+          on: { 'selection.settled': openConversation },
           invoke: {
             id: 'conversation',
             systemId: 'conversation',
