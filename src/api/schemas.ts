@@ -198,9 +198,12 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string 
   const issue = issues[0];
   if (!issue) return 'The request is not valid.';
   const path = v.getDotPath(issue);
-  if (issue.kind === 'schema' && issue.type === 'strict_object' && path) {
-    return `Unknown field "${path}".`;
+  if (issue.type === 'strict_object') {
+    // valibot quotes the offending key in `received` (unknown) or `expected` (missing).
+    if (issue.expected === 'never') return `Unknown field ${path ? `"${path}"` : issue.received}.`;
+    if (issue.received === 'undefined' && path) return `${path} is required.`;
+    return 'The request must be a JSON object.';
   }
-  if (issue.kind === 'schema' && issue.received === 'undefined' && path) return `${path} is required.`;
+  if (issue.received === 'undefined' && path) return `${path} is required.`;
   return path ? `${path}: ${issue.message}` : issue.message;
 }

@@ -100,13 +100,13 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 /**
  * The body as Fastify hands it to a route, with its refusals in its order: a body that is not JSON
- * (a missing type with bytes included) is 415, then over 64 KiB is 413, then unparsable (empty included) is
- * 400. No type and no bytes is `undefined`, which the route's schema then refuses.
+ * (a missing type with bytes included) is 415, then over 64 KiB is 413, then unparsable is 400. No bytes
+ * (with or without the JSON type) is `undefined`, which the route's schema then refuses.
  */
 export async function readJsonBody(request: Request): Promise<unknown> {
   const type = request.headers.get('content-type');
   const bytes = await request.arrayBuffer();
-  if (type === null && bytes.byteLength === 0) return undefined;
+  if (bytes.byteLength === 0 && (type === null || JSON_TYPE.test(type))) return undefined;
   if (type === null || !JSON_TYPE.test(type)) {
     throw new MockHttpError(
       'unsupported_media_type',

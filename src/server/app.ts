@@ -100,6 +100,14 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
 
   // Only JSON bodies are accepted: anything else (text/plain included) is a 415.
   app.removeContentTypeParser(['text/plain']);
+  // An empty JSON body counts as no body (a route that needs one says what is missing), so a client that
+  // always sends `Content-Type: application/json` can still log out; anything else is parsed as usual.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
 
   const allowed = new Set(deps.allowedHosts ?? []);
   app.addHook('onRequest', async (request) => {

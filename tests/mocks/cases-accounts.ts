@@ -91,6 +91,16 @@ export const accountCases: ContractCase[] = [
     expect: empty(204),
   },
   {
+    name: 'logout answers 204 when a JSON content type comes with no body',
+    request: (w) => ({
+      method: 'POST',
+      path: '/api/logout',
+      token: w.token.a,
+      headers: { 'content-type': 'application/json' },
+    }),
+    expect: empty(204),
+  },
+  {
     name: 'a token is refused once logged out',
     given: async (w) => {
       expect((await w.call({ method: 'POST', path: '/api/logout', token: w.token.a })).status).toBe(204);

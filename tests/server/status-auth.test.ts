@@ -179,6 +179,23 @@ describe('POST /api/register', () => {
     }
   });
 
+  it('says in a sentence which field is missing, which is unknown, or that the body is not an object', async () => {
+    const app = await makeApp();
+    const sentence = async (body: unknown) => (await postJson(app, '/api/register', body)).json().error;
+    expect(await sentence({ username: 'alice' })).toBe('password is required.');
+    expect(await sentence({ username: 'alice', password: 'correct horse', admin: true })).toBe(
+      'Unknown field "admin".',
+    );
+    expect(await sentence(null)).toBe('The request must be a JSON object.');
+    const empty = await app.inject({
+      method: 'POST',
+      url: '/api/register',
+      headers: { 'content-type': 'application/json' },
+    });
+    expectError(empty, 400, 'bad_request');
+    expect(empty.json().error).toBe('The request must be a JSON object.');
+  });
+
   it('issues a different long random token to every account', async () => {
     const app = await makeApp();
     const tokens = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((name) => register(app, name)));
@@ -320,6 +337,17 @@ describe('POST /api/login', () => {
 });
 
 describe('POST /api/logout', () => {
+  it('answers 204 also when the client sends a JSON content type with an empty body', async () => {
+    const app = await makeApp();
+    const token = await register(app, 'alice');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/logout',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+    });
+    expect(res.statusCode, res.body).toBe(204);
+  });
+
   it('answers 204 with no body and revokes the token', async () => {
     const app = await makeApp();
     const token = await register(app, 'alice');
