@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { PushEvent } from '../api/schemas';
 
 /**
  * The fan-out: every change for a user goes through `publish`, which numbers it, keeps it for replay and
  * hands it to the user's open streams. This in-memory hub serves one server process; a pub/sub hub for
- * several instances is planned as another implementation of the same interface.
+ * several instances is planned as another implementation of the same interface. It imports nothing from
+ * Node, so the MSW mock backend runs the very same hub in the browser.
  */
 export interface Hub {
   publish(userId: number, event: PushEvent): void;
@@ -59,14 +59,22 @@ interface UserChannel {
   sinks: Set<StreamSink>;
 }
 
-export function createMemoryHub(options: MemoryHubOptions = {}): Hub {
+export interface MemoryHub extends Hub {
+  /** Ends the user's streams (or everyone's), as a restart or a proxy timeout would. */
+  endStreams(userId?: number): void;
+  /** Drops the events held for replay, so the next resume gets 'reset' (events lost in a restart). */
+  forget(userId?: number): void;
+}
+
+export function createMemoryHub(options: MemoryHubOptions = {}): MemoryHub {
   const now = options.now ?? Date.now;
   const retainCount = options.retainCount ?? 1000;
   const retainMs = options.retainMs ?? 10 * 60_000;
   const hardCap = options.hardCap ?? 5000;
   const maxStreams = options.maxStreamsPerUser ?? 32;
   // Ids carry this process's epoch: after a restart, an id from the old process is recognised as foreign.
-  const epoch = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const random = globalThis.crypto.getRandomValues(new Uint8Array(3));
+  const epoch = `${Date.now().toString(36)}${[...random].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
   const channels = new Map<number, UserChannel>();
   let seq = 0;
 
@@ -94,6 +102,12 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub {
       ch.events.shift();
       ch.droppedThrough = oldest.seq;
     }
+  };
+
+  const endStreams = (userId?: number) => {
+    const targets = userId === undefined ? [...channels.values()] : [channels.get(userId)];
+    // A copy: ending a stream unsubscribes it from the set being walked.
+    for (const ch of targets) for (const sink of [...(ch?.sinks ?? [])]) sink.end();
   };
 
   return {
@@ -142,11 +156,19 @@ export function createMemoryHub(options: MemoryHubOptions = {}): Hub {
       return total;
     },
 
-    close() {
-      for (const ch of channels.values()) {
-        for (const sink of [...ch.sinks]) sink.end();
-        ch.sinks.clear();
+    endStreams,
+
+    forget(userId) {
+      const targets = userId === undefined ? [...channels.values()] : [channels.get(userId)];
+      for (const ch of targets) {
+        if (!ch) continue;
+        ch.events = [];
+        ch.droppedThrough = seq;
       }
+    },
+
+    close() {
+      endStreams();
     },
   };
 }
