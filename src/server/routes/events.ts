@@ -5,8 +5,18 @@ import type { HubEvent, StreamSink } from '../hub';
 /** A client this far behind is dropped; it resumes with Last-Event-ID once it can read again. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-const frame = ({ id, event }: HubEvent) =>
-  `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
+const frames = new WeakMap<HubEvent, string>();
+
+/** An event as a stream frame, serialized once however many streams it goes to (one user may hold many). */
+function frame(hubEvent: HubEvent): string {
+  let text = frames.get(hubEvent);
+  if (text === undefined) {
+    const { id, event } = hubEvent;
+    text = `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
+    frames.set(hubEvent, text);
+  }
+  return text;
+}
 
 export function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.get('/api/events', async (request, reply) => {

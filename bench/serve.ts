@@ -1,0 +1,182 @@
+// The Parley server under benchmark, in its own process so the load generator does not share its thread.
+// Usage: node --import tsx bench/serve.ts '<ServeOptions as JSON>'
+// Builds the app on a fresh SQLite file, creates the users, friendships and messages the scenario needs
+// (through the API itself, with app.inject), listens on 127.0.0.1 and prints one JSON line: ServeReady.
+// Exits on SIGTERM, SIGINT or when its parent closes stdin (so a crashed parent leaves nothing behind).
+import { rmSync } from 'node:fs';
+import { type AppDeps, createApp, type ParleyApp } from '../src/server/app';
+import { createMemoryHub } from '../src/server/hub';
+import { openSqliteStore } from '../src/server/store/sqlite';
+
+/** `none`: no accounts; the load generator's own clients register (bench/clients.ts). */
+export type Setup = 'poll' | 'sends' | 'fanout' | 'fanout-many' | 'none';
+
+export interface ServeOptions {
+  setup: Setup;
+  dbPath: string;
+  /** Senders (sends), or writers (fanout-many). */
+  senders?: number;
+  /** Readers, each holding one stream (fanout-many). */
+  readers?: number;
+  /** The hub's limit on streams per user (default 32; the fan-out scenario needs 1,000 for one user). */
+  maxStreamsPerUser?: number;
+  sendRate?: AppDeps['sendRate'];
+}
+
+export interface ServeReady {
+  port: number;
+  pid: number;
+  /** Tokens by username. */
+  tokens: Record<string, string>;
+  /** Scenario data: the last message id of the polled conversation, who befriends whom, … */
+  info: Record<string, unknown>;
+}
+
+const options = JSON.parse(process.argv[2] ?? '{}') as ServeOptions;
+
+/** Password hashing is lowered to keep setup of ~1,000 accounts quick; no measured request hashes a password. */
+const SETUP_HASHING = { cost: 1024 };
+
+async function call(
+  app: ParleyApp,
+  method: 'GET' | 'POST',
+  url: string,
+  token: string | null,
+  payload?: object,
+) {
+  const res = await app.inject({
+    method,
+    url,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    ...(payload ? { payload } : {}),
+  });
+  if (res.statusCode >= 300)
+    throw new Error(`setup: ${method} ${url} answered ${res.statusCode} ${res.body}`);
+  return res.json() as Record<string, unknown>;
+}
+
+async function register(app: ParleyApp, tokens: Record<string, string>, username: string) {
+  const body = await call(app, 'POST', '/api/register', null, { username, password: 'benchmark password' });
+  tokens[username] = body.token as string;
+}
+
+const befriend = (app: ParleyApp, tokens: Record<string, string>, a: string, b: string) =>
+  call(app, 'POST', '/api/friends', tokens[a] as string, { username: b });
+
+const name = (prefix: string, i: number) => `${prefix}_${String(i).padStart(4, '0')}`;
+
+async function setUp(app: ParleyApp): Promise<Pick<ServeReady, 'tokens' | 'info'>> {
+  const tokens: Record<string, string> = {};
+  switch (options.setup) {
+    case 'poll': {
+      // alice and bob, friends, with 20 messages between them; alice polls the conversation.
+      await register(app, tokens, 'alice');
+      await register(app, tokens, 'bob');
+      await befriend(app, tokens, 'alice', 'bob');
+      let lastId = 0;
+      for (let i = 0; i < 20; i++) {
+        const [from, to] = i % 2 === 0 ? ['bob', 'alice'] : ['alice', 'bob'];
+        const sent = await call(app, 'POST', '/api/messages', tokens[from] as string, {
+          to,
+          content: `setup message ${i}`,
+          clientId: `setup-${i}`,
+        });
+        lastId = sent.id as number;
+      }
+      // alice reads it once, as a client would before it starts polling with `after`.
+      await call(app, 'GET', '/api/messages?peer=bob', tokens.alice as string);
+      return { tokens, info: { lastId } };
+    }
+    case 'sends': {
+      // One recipient, many senders (each its own account and token), every sender a friend of the recipient.
+      await register(app, tokens, 'recipient');
+      const senders: string[] = [];
+      for (let i = 0; i < (options.senders ?? 500); i++) {
+        const sender = name('sender', i);
+        await register(app, tokens, sender);
+        await befriend(app, tokens, sender, 'recipient');
+        senders.push(sender);
+      }
+      return { tokens, info: { recipient: 'recipient', senders } };
+    }
+    case 'fanout': {
+      // One reader (who will hold 1,000 streams) and a friend who writes to them.
+      await register(app, tokens, 'reader');
+      await register(app, tokens, 'writer');
+      await befriend(app, tokens, 'writer', 'reader');
+      return { tokens, info: { reader: 'reader', writer: 'writer' } };
+    }
+    case 'fanout-many': {
+      // Many readers, each holding one stream; reader i is a friend of writer i mod (number of writers).
+      const writers: string[] = [];
+      for (let i = 0; i < (options.senders ?? 50); i++) {
+        const writer = name('writer', i);
+        await register(app, tokens, writer);
+        writers.push(writer);
+      }
+      const readers: { reader: string; writer: string }[] = [];
+      for (let i = 0; i < (options.readers ?? 1000); i++) {
+        const reader = name('reader', i);
+        const writer = writers[i % writers.length] as string;
+        await register(app, tokens, reader);
+        await befriend(app, tokens, reader, writer);
+        readers.push({ reader, writer });
+      }
+      return { tokens, info: { readers } };
+    }
+    case 'none':
+      return { tokens, info: {} };
+    default:
+      throw new Error(`unknown setup "${String(options.setup)}"`);
+  }
+}
+
+/** The database is the benchmark's own: gone with the server, even if the parent died before cleaning up. */
+function removeDatabase() {
+  if (options.dbPath === ':memory:') return;
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.dbPath}${suffix}`, { force: true });
+}
+
+async function main() {
+  const store = openSqliteStore(options.dbPath);
+  const hub = createMemoryHub({ maxStreamsPerUser: options.maxStreamsPerUser ?? 32 });
+  const app = await createApp({
+    store,
+    hub,
+    hashing: SETUP_HASHING,
+    staticDir: null,
+    ...(options.sendRate ? { sendRate: options.sendRate } : {}),
+  });
+  const ready = await setUp(app);
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = Number(new URL(address).port);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(0), 3000).unref();
+    app.close().then(
+      () => {
+        removeDatabase();
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.stdin.on('end', stop);
+  process.stdin.on('close', stop);
+  process.stdin.resume();
+
+  const line: ServeReady = { port, pid: process.pid, ...ready };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `bench/serve.ts: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
