@@ -20,6 +20,7 @@ import { eventRoutes } from './routes/events';
 import { friendRoutes } from './routes/friends';
 import { messageRoutes } from './routes/messages';
 import { statusRoutes } from './routes/status';
+import { withCache } from './store/cached';
 import type { Store } from './store/store';
 
 export interface AppDeps {
@@ -50,10 +51,12 @@ export interface ParleyApp extends FastifyInstance {
 export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   const now = deps.now ?? Date.now;
   const hub = deps.hub ?? createMemoryHub({ now });
-  const presence = createPresence({ store: deps.store, hub, now, windowMs: deps.presenceWindowMs });
+  // Tokens, users and friendships are read on every request and seldom change: kept in memory.
+  const store = withCache(deps.store, { now });
+  const presence = createPresence({ store, hub, now, windowMs: deps.presenceWindowMs });
   const loginFailures = deps.loginFailures ?? { capacity: 10, perSecond: 10 / 60 };
   const ctx: ServerContext = {
-    store: deps.store,
+    store,
     hub,
     presence,
     now,
@@ -95,7 +98,7 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
       socket.destroy(error);
     },
   }) as unknown as ParleyApp;
-  app.decorate('parley', { store: deps.store, hub, presence });
+  app.decorate('parley', { store, hub, presence });
   app.decorateRequest('user', null);
 
   // Only JSON bodies are accepted: anything else (text/plain included) is a 415.
@@ -163,7 +166,7 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
     hub.close();
   });
   app.addHook('onClose', async () => {
-    await deps.store.close();
+    await store.close();
   });
   return app;
 }
