@@ -43,6 +43,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX messages_by_conversation ON messages (conv_lo, conv_hi, id);
    -- Unread counts and read marking touch only the unread part.
    CREATE INDEX messages_unread ON messages (recipient_id, sender_id, id) WHERE read = 0;`,
+  // Marking delivered looks only at what is not yet delivered (without it, at every message of the sender).
+  `CREATE INDEX messages_undelivered ON messages (recipient_id, sender_id, id) WHERE delivered = 0;`,
 ];
 
 export function migrate(db: Database): void {
