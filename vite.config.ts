@@ -1,10 +1,12 @@
 import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('./src/ui', import.meta.url));
 
 export default defineConfig({
   root,
+  plugins: [react()],
   publicDir: fileURLToPath(new URL('./public', import.meta.url)),
   build: { outDir: fileURLToPath(new URL('./dist', import.meta.url)), emptyOutDir: true },
   test: {
@@ -25,6 +27,16 @@ export default defineConfig({
           name: 'core',
           include: ['tests/{api,machines,mocks,client}/**/*.test.ts'],
           environment: 'node',
+          testTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'ui',
+          include: ['tests/ui/**/*.test.{ts,tsx}'],
+          environment: 'jsdom',
+          setupFiles: ['tests/ui/setup.ts'],
           testTimeout: 20_000,
         },
       },

@@ -1,0 +1,82 @@
+/**
+ * The real web app (provider, machines, API client, IndexedDB storage on fake-indexeddb, the browser
+ * environment adapter) in jsdom, against the MSW mock backend on its own base URL.
+ */
+import { cleanup, render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { StrictMode } from 'react';
+import { VirtuosoMockContext } from 'react-virtuoso';
+import { DEFAULT_PASSWORD, type MockBackend } from '../../src/mocks/backend';
+import { createMockServer } from '../../src/mocks/node';
+import { ParleyApp } from '../../src/ui/App';
+import { createIdbStorage } from '../../src/ui/storage';
+
+export const BASE_URL = 'http://parley.test';
+export { DEFAULT_PASSWORD };
+
+let stopServer: (() => void) | null = null;
+let databases = 0;
+
+/** A fresh mock backend: alice is friends with bob (online, holding a stream) and carol (2 unread). */
+export function startBackend(): MockBackend {
+  const { server, backend } = createMockServer({ variant: 'full', baseUrl: BASE_URL });
+  server.listen({ onUnhandledRequest: 'error' });
+  stopServer = () => server.close();
+  const { state } = backend;
+  for (const name of ['alice', 'bob', 'carol', 'dave']) state.addUser(name);
+  state.befriend('alice', 'bob');
+  state.befriend('alice', 'carol');
+  state.addMessage('bob', 'alice', 'Hello from bob');
+  state.addMessage('alice', 'bob', 'Hi bob');
+  state.addMessage('carol', 'alice', 'Lunch?');
+  state.addMessage('carol', 'alice', 'At noon');
+  state.connectStream('bob');
+  return backend;
+}
+
+/** Unmounts first (stopping the actors and their requests), then the mock. */
+export function stopAll() {
+  cleanup();
+  stopServer?.();
+  stopServer = null;
+}
+
+export const newDatabaseName = () => `parley-test-${++databases}`;
+
+/** Renders the app; the same `dbName` again is a reload of the same browser. */
+export function renderApp(options: { strict: boolean; dbName?: string }) {
+  const storage = createIdbStorage(options.dbName ?? newDatabaseName());
+  const app = (
+    <VirtuosoMockContext.Provider value={{ viewportHeight: 600, itemHeight: 50 }}>
+      <ParleyApp apiBaseUrl={BASE_URL} storage={storage} />
+    </VirtuosoMockContext.Provider>
+  );
+  const user = userEvent.setup();
+  const view = render(options.strict ? <StrictMode>{app}</StrictMode> : app);
+  return { user, ...view };
+}
+
+type User = ReturnType<typeof userEvent.setup>;
+
+export async function logIn(user: User, username = 'alice', password = DEFAULT_PASSWORD) {
+  await user.type(await screen.findByRole('textbox', { name: 'Username' }), username);
+  await user.type(screen.getByLabelText('Password'), password);
+  await user.click(screen.getByRole('button', { name: 'Log in' }));
+  await screen.findByRole('navigation', { name: 'Friends' });
+}
+
+export const friendItems = async () =>
+  within(await screen.findByRole('list', { name: 'Friends' })).getAllByRole('listitem');
+
+/** Chooses a friend and waits for their conversation to be open and loaded. */
+export async function openConversation(user: User, username: string) {
+  const list = await screen.findByRole('list', { name: 'Friends' });
+  await user.click(within(list).getByRole('button', { name: new RegExp(`^${username}\\b`) }));
+  await screen.findByRole('heading', { level: 2, name: username });
+  const log = await screen.findByRole('log', { name: 'Messages' });
+  return log;
+}
+
+export const messagesLog = () => screen.getByRole('log', { name: 'Messages' });
+export const connectionStatus = () => screen.getByRole('status', { name: 'Connection' });
+export const activityStatus = () => screen.getByRole('status', { name: 'Activity' });
