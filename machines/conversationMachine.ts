@@ -58,6 +58,8 @@ function mergeFeed(context: ConversationContext, body: MessageBody[], newest: bo
  * `delivered` events when live; when polling (and online), a fetch every `messagePollInterval`, of the
  * messages after the last one held (`after=`), or of the newest page while a sent message in the window
  * still waits for its receipt, so `delivered` flags are picked up (the ETag makes the repeat a cheap 304).
+ * A fetch that fails while online (a 5xx, a malformed answer) is tried again after the same interval, live
+ * or not: no push would bring back what it missed, such as the history of a first load.
  * Every answer goes through `mergeMessages`, so a backend that ignores cursors and answers the whole list
  * still shows each message once and changes nothing when nothing is new; `delivered` never goes back.
  *
@@ -77,6 +79,8 @@ export const conversationMachine = setup({
   delays: { messagePollInterval: 2_000 },
   guards: {
     shouldPoll: ({ context }) => context.online && context.transport === 'polling',
+    /** The last fetch failed while the server was reachable (a 5xx, a malformed answer): try again. */
+    failedWhileOnline: ({ context }) => context.lastError !== null && context.online,
     isFirstLoad: stateIn({ feed: 'loading' }),
     needsNewestPage: ({ context }) => context.messages.length === 0 || awaitsReceipt(context.messages),
     canLoadOlder: ({ context }) => context.hasOlder && context.messages.length > 0,
@@ -233,8 +237,10 @@ export const conversationMachine = setup({
           },
         },
         idle: {
-          description: 'Live (pushed events keep the window current) or offline: no timer.',
+          description:
+            'Live (pushed events keep the window current) or offline; after a fetch that failed while online (no push would bring what it missed), fetches again after messagePollInterval.',
           always: { guard: 'shouldPoll', target: 'waiting' },
+          after: { messagePollInterval: { guard: 'failedWhileOnline', target: 'refreshing' } },
         },
         waiting: {
           description: 'Polling transport, online: fetches again after messagePollInterval.',

@@ -38,7 +38,8 @@ type Connection = { online: boolean; transport: Transport };
  * current: by polling every `friendsPollInterval` when the transport is polling and the connection is
  * online, or from pushed events when live. Every refetch (asked for, a pushed `friend`, `push.resync`,
  * coming back online, a friend added) goes through one internal event, `friends.refresh`, which restarts
- * any fetch in flight: its answer may predate the news.
+ * any fetch in flight: its answer may predate the news. A fetch that fails while online (a 5xx, a malformed
+ * answer) is tried again after `friendsPollInterval`, live or not: a pushed `friend` adds no one by itself.
  *
  * A `friend.add` while another add runs is ignored (`can()` is false, so the UI disables the button):
  * a person adds one name at a time, and a queued add would report long after it was typed.
@@ -61,6 +62,8 @@ export const friendsMachine = setup({
   delays: { friendsPollInterval: 10_000 },
   guards: {
     shouldPoll: ({ context }) => context.online && context.transport === 'polling',
+    /** The last fetch failed while the server was reachable (a 5xx, a malformed answer): try again. */
+    failedWhileOnline: ({ context }) => context.lastError !== null && context.online,
     isFirstLoad: stateIn({ list: 'loading' }),
     comesOnline: ({ context }, params: Connection) => !context.online && params.online,
     changesConnection: ({ context }, params: Connection) =>
@@ -213,8 +216,9 @@ export const friendsMachine = setup({
         },
         idle: {
           description:
-            'Live (pushed events keep the list current) or offline: no timer; fetches only when asked.',
+            'Live (pushed events keep the list current) or offline: fetches only when asked, or again after friendsPollInterval when the last fetch failed while online (no push would repair the list).',
           always: { guard: 'shouldPoll', target: 'polling' },
+          after: { friendsPollInterval: { guard: 'failedWhileOnline', target: 'refreshing' } },
         },
         polling: {
           description: 'Polling transport, online: fetches again after friendsPollInterval.',
