@@ -53,9 +53,12 @@ const FriendItem = memo(function FriendItem({ friend, chosen, onSelect }: Friend
         aria-current={chosen ? 'true' : undefined}
         onClick={() => onSelect(username)}
       >
-        <span className={online ? 'avatar online' : 'avatar'} aria-hidden="true">
-          {username.slice(0, 1).toUpperCase()}
-        </span>
+        {/* The initial is drawn by CSS, so the item's text starts with the username. */}
+        <span
+          className={online ? 'avatar online' : 'avatar'}
+          data-initial={username.slice(0, 1).toUpperCase()}
+          aria-hidden="true"
+        />
         <span className="friend-text">
           <span className="friend-name">{username}</span>{' '}
           <span className="friend-presence">

@@ -47,6 +47,8 @@ function ActorNode({ actor, root = false }: { actor: AnyActorRef; root?: boolean
   const children = (actor.getSnapshot() as Snapshotish).children ?? {};
   const ids = childIds === '' ? [] : childIds.split('\n');
   const logic = logicName(actor);
+  // The root has a generated id (`x:0`); its machine's name says more.
+  const name = root ? logic : actor.id;
   return (
     <div
       role="treeitem"
@@ -55,8 +57,8 @@ function ActorNode({ actor, root = false }: { actor: AnyActorRef; root?: boolean
       tabIndex={root ? 0 : -1}
       className="actor"
     >
-      <span className="actor-id">{actor.id}</span>
-      {logic !== actor.id && <span className="actor-logic"> ({logic})</span>}
+      <span className="actor-id">{name}</span>
+      {logic !== name && <span className="actor-logic"> ({logic})</span>}
       {state && <code className="actor-state"> {state}</code>}
       {ids.length > 0 && (
         // biome-ignore lint/a11y/useSemanticElements: a tree's nested group has no HTML element of its own.

@@ -25,7 +25,7 @@ export const MessageRow = memo(function MessageRow({ entry, peer, unreadStart, o
       <article className={sent ? 'bubble sent' : 'bubble received'}>
         <span className="sr-only">{sent ? 'You:' : `${peer}:`} </span>
         <p className="content">{entry.content}</p>
-        <footer className="meta">
+        <div className="meta">
           <time dateTime={isoTime(entry.timestamp)}>{formatTime(entry.timestamp)}</time>
           {entry.mark && (
             <>
@@ -40,7 +40,7 @@ export const MessageRow = memo(function MessageRow({ entry, peer, unreadStart, o
               </span>
             </>
           )}
-        </footer>
+        </div>
         {entry.mark === 'failed' && entry.clientId && (
           <div className="failure">
             <span>{entry.error ?? 'Not sent.'}</span>{' '}

@@ -17,9 +17,13 @@ export { DEFAULT_PASSWORD };
 let stopServer: (() => void) | null = null;
 let databases = 0;
 
-/** A fresh mock backend: alice is friends with bob (online, holding a stream) and carol (2 unread). */
+/**
+ * A fresh mock backend: alice is friends with bob (online: he holds a stream; 1 unread) and carol (offline;
+ * 2 unread). A presence window of 1 ms makes "online" mean "holds a stream", so carol's registration
+ * does not count her as online.
+ */
 export function startBackend(): MockBackend {
-  const { server, backend } = createMockServer({ variant: 'full', baseUrl: BASE_URL });
+  const { server, backend } = createMockServer({ variant: 'full', baseUrl: BASE_URL, presenceWindowMs: 1 });
   server.listen({ onUnhandledRequest: 'error' });
   stopServer = () => server.close();
   const { state } = backend;
