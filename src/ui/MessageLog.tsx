@@ -23,6 +23,7 @@ const components: Components<TimelineEntry, LogContext> = {
           : 'Start of the conversation'}
     </div>
   ),
+  Footer: () => <div className="log-end" />,
   EmptyPlaceholder: () => <p className="log-empty muted">No messages yet. Say hello!</p>,
   // The scroller is the log: focusable, so the keyboard scrolls it.
   Scroller: forwardRef<HTMLDivElement, ScrollerProps & { context?: LogContext }>(function Scroller(
@@ -47,6 +48,10 @@ function useFirstItemIndex(entries: readonly TimelineEntry[]): number {
   setAnchor(next);
   return next.index;
 }
+
+/** A message the person has just written: not on the server yet. */
+const justWritten = (entry: TimelineEntry | undefined) =>
+  entry?.direction === 'sent' && entry.id === null && entry.mark === 'pending';
 
 const lastReceivedKey = (entries: readonly TimelineEntry[]) =>
   entries.findLast((e) => e.direction === 'received')?.key ?? null;
@@ -93,7 +98,8 @@ export function MessageLog({ peer }: { peer: string }) {
           dividerIndex >= 0 ? { index: dividerIndex, align: 'start' } : { index: 'LAST', align: 'end' }
         }
         alignToBottom
-        followOutput={(atBottom) => (atBottom ? 'auto' : false)}
+        // Follows new messages while the reader is at the bottom; one they just wrote is shown wherever they are.
+        followOutput={(atBottom) => (atBottom || justWritten(entries.at(-1)) ? 'auto' : false)}
         atBottomStateChange={(atBottom) => setAwayFrom(atBottom ? undefined : lastReceivedKey(entries))}
         startReached={() => {
           if (canLoadOlder) loadOlder();

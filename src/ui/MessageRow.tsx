@@ -2,11 +2,28 @@ import { memo } from 'react';
 import type { DeliveryMark, TimelineEntry } from '../../machines/timeline';
 import { formatTime, isoTime } from './format';
 
-const MARKS: Record<DeliveryMark, { symbol: string; title: string }> = {
-  pending: { symbol: '⏳', title: 'Not received yet' },
-  delivered: { symbol: '✓', title: 'Delivered' },
-  failed: { symbol: '⚠', title: 'Not sent' },
+/** Drawn rather than typed: an emoji font is not everywhere, and ⏳ would show as an empty box. */
+const MARKS: Record<DeliveryMark, { title: string; path: string }> = {
+  // An hourglass (⏳).
+  pending: {
+    title: 'Not received yet',
+    path: 'M4 1.5h8M4 14.5h8M5 1.5v2.5l3 4-3 4v2.5M11 1.5v2.5l-3 4 3 4v2.5',
+  },
+  // A tick (✓).
+  delivered: { title: 'Delivered', path: 'M2.5 8.5l3.5 3.5 7.5-8' },
+  // A warning sign (⚠).
+  failed: { title: 'Not sent', path: 'M8 1.5l7 13H1zM8 6v4.5M8 12.5v.5' },
 };
+
+function Mark({ mark }: { mark: DeliveryMark }) {
+  return (
+    <span className={`mark ${mark}`} role="img" aria-label={mark} title={MARKS[mark].title}>
+      <svg viewBox="0 0 16 16" width="13" height="13" aria-hidden="true" focusable="false">
+        <path d={MARKS[mark].path} />
+      </svg>
+    </span>
+  );
+}
 
 interface MessageRowProps {
   entry: TimelineEntry;
@@ -30,14 +47,7 @@ export const MessageRow = memo(function MessageRow({ entry, peer, unreadStart, o
           {entry.mark && (
             <>
               {' '}
-              <span
-                className={`mark ${entry.mark}`}
-                role="img"
-                aria-label={entry.mark}
-                title={MARKS[entry.mark].title}
-              >
-                {MARKS[entry.mark].symbol}
-              </span>
+              <Mark mark={entry.mark} />
             </>
           )}
         </div>
