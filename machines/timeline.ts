@@ -62,10 +62,7 @@ const fromSend = (s: SendView): TimelineEntry => ({
  * placed by that id; the rest follow in the order written. A send marked failed whose copy is in the
  * window is hidden too: the server has it after all (a lost answer), so there is nothing to retry.
  */
-export function buildTimeline(
-  messages: readonly MessageBody[],
-  sends: readonly SendView[],
-): TimelineEntry[] {
+export function buildTimeline(messages: readonly MessageBody[], sends: readonly SendView[]): TimelineEntry[] {
   const clientIds = new Set<string>();
   const ids = new Set<number>();
   for (const m of messages) {

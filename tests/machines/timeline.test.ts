@@ -54,7 +54,10 @@ describe('buildTimeline', () => {
   });
 
   it('hides a send by its id when the backend keeps no clientId', () => {
-    const entries = buildTimeline([message(7, { direction: 'sent', clientId: null })], [send('a', { id: 7 })]);
+    const entries = buildTimeline(
+      [message(7, { direction: 'sent', clientId: null })],
+      [send('a', { id: 7 })],
+    );
     expect(keys(entries)).toEqual(['m7']);
   });
 

@@ -15,6 +15,8 @@ export const BASE_URL = 'http://parley.test';
 export { DEFAULT_PASSWORD };
 
 let stopServer: (() => void) | null = null;
+/** The URL of every request the mock saw, in order. */
+export const requests: string[] = [];
 let databases = 0;
 
 /**
@@ -25,6 +27,10 @@ let databases = 0;
 export function startBackend(): MockBackend {
   const { server, backend } = createMockServer({ variant: 'full', baseUrl: BASE_URL, presenceWindowMs: 1 });
   server.listen({ onUnhandledRequest: 'error' });
+  requests.length = 0;
+  server.events.on('request:start', ({ request }) => {
+    requests.push(request.url);
+  });
   stopServer = () => server.close();
   const { state } = backend;
   for (const name of ['alice', 'bob', 'carol', 'dave']) state.addUser(name);
