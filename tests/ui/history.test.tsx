@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MockBackend } from '../../src/mocks/backend';
 import { logIn, messagesLog, openConversation, renderApp, requests, startBackend, stopAll } from './harness';
