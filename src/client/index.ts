@@ -3,8 +3,14 @@
  * tests, the client benchmark, and anyone scripting Parley.
  */
 import { randomUUID } from 'node:crypto';
-import { type AnyActorRef, createActor } from 'xstate';
-import { createMemoryStorage, createParleyMachine } from '../../machines';
+import {
+  type ActorSystem,
+  type AnyActorLogic,
+  type AnyActorRef,
+  type AnyStateMachine,
+  createActor,
+} from 'xstate';
+import { createMemoryStorage, createParleyMachine, type ParleyMachine } from '../../machines';
 import type { Environment, FriendBody, MessageBody, ParleyApi, ParleyStorage } from '../../machines/ports';
 import { createNodeApiClient } from '../api/node';
 
@@ -27,18 +33,105 @@ const nodeEnvironment = (batchMs: number): Environment => ({
   },
 });
 
+// ---------------------------------------------------------------------------------------------------------
+// One machine for every client of this process
+//
+// `createParleyMachine(deps)` builds the whole tree of state nodes anew (`.provide()` clones each machine),
+// about 120 KB of heap: more than everything else a client holds. So the clients of one process share one
+// machine per `batchMs`, built over ports that route each call to the ports of the client that made it.
+// Every port call is made synchronously by the `start` of an actor the machines invoke (README: everything
+// that reaches out is a named actor in `setup()`), so each such actor is wrapped to name its client (found
+// by the actor system, one per client) for the length of its `start`. A call made at any other moment has
+// no client and throws, rather than going to the wrong one. Only `env.nextFrame` is called later (from the
+// stream's handlers): the environment is the same for all clients of a machine, so it needs no routing.
+
+interface ClientPorts {
+  api: ParleyApi;
+  storage: ParleyStorage;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: xstate's own AnyActorSystem, which it does not export
+const portsBySystem = new WeakMap<ActorSystem<any>, ClientPorts>();
+/** The ports of the client whose actor is starting, while its `start` runs. */
+let starting: ClientPorts | null = null;
+
+function caller(port: string): ClientPorts {
+  if (starting === null)
+    throw new Error(`Parley client: ${port} was called outside an actor's start, so its client is unknown.`);
+  return starting;
+}
+
+const routedApi: ParleyApi = {
+  status: (...args) => caller('status').api.status(...args),
+  register: (...args) => caller('register').api.register(...args),
+  login: (...args) => caller('login').api.login(...args),
+  logout: (...args) => caller('logout').api.logout(...args),
+  friends: (...args) => caller('friends').api.friends(...args),
+  addFriend: (...args) => caller('addFriend').api.addFriend(...args),
+  messages: (...args) => caller('messages').api.messages(...args),
+  send: (...args) => caller('send').api.send(...args),
+  events: (...args) => caller('events').api.events(...args),
+};
+
+const routedStorage: ParleyStorage = {
+  loadSession: () => caller('loadSession').storage.loadSession(),
+  saveSession: (...args) => caller('saveSession').storage.saveSession(...args),
+  loadOutbox: (...args) => caller('loadOutbox').storage.loadOutbox(...args),
+  putOutgoing: (...args) => caller('putOutgoing').storage.putOutgoing(...args),
+  removeOutgoing: (...args) => caller('removeOutgoing').storage.removeOutgoing(...args),
+};
+
+const isMachine = (logic: AnyActorLogic): logic is AnyStateMachine =>
+  'implementations' in logic && typeof (logic as AnyStateMachine).provide === 'function';
+
+/** The same logic, each actor that may call a port (at any depth) naming its client while it starts. */
+function routed<T extends AnyActorLogic>(logic: T): T {
+  if (isMachine(logic)) {
+    const actors = Object.fromEntries(
+      Object.entries(logic.implementations.actors).map(([id, child]) => [id, routed(child as AnyActorLogic)]),
+    );
+    return logic.provide({ actors }) as unknown as T;
+  }
+  const start = logic.start;
+  if (!start) return logic;
+  return {
+    ...logic,
+    start(snapshot, scope) {
+      const outer = starting;
+      starting = portsBySystem.get(scope.system) ?? null;
+      try {
+        start(snapshot, scope);
+      } finally {
+        starting = outer;
+      }
+    },
+  };
+}
+
+const sharedMachines = new Map<number, ParleyMachine>();
+
+function sharedMachine(batchMs: number): ParleyMachine {
+  let machine = sharedMachines.get(batchMs);
+  if (!machine) {
+    machine = routed(
+      createParleyMachine({ api: routedApi, storage: routedStorage, env: nodeEnvironment(batchMs) }),
+    );
+    sharedMachines.set(batchMs, machine);
+  }
+  return machine;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
 export type ParleyClient = ReturnType<typeof createParleyClient>;
 
 export function createParleyClient(options: ParleyClientOptions) {
   const api = options.api ?? createNodeApiClient(options.baseUrl);
-  const machine = createParleyMachine({
-    api,
-    storage: options.storage ?? createMemoryStorage(),
-    env: nodeEnvironment(options.batchMs ?? 0),
-  });
-  const actor = createActor(machine, {
+  const storage = options.storage ?? createMemoryStorage();
+  const actor = createActor(sharedMachine(options.batchMs ?? 0), {
     input: { seed: options.seed ?? Math.floor(Math.random() * 2 ** 31) },
   });
+  portsBySystem.set(actor.system, { api, storage });
   actor.start();
 
   const child = (id: string): AnyActorRef | undefined =>
