@@ -58,22 +58,30 @@ const fromSend = (s: SendView): TimelineEntry => ({
 
 /**
  * `messages` (ascending by id) with the sends the window does not cover: a send is hidden once a server
- * message carries its clientId or its id. A send the server has (an id) but the window does not yet is
- * placed by that id; the rest follow in the order written. A send marked failed whose copy is in the
- * window is hidden too: the server has it after all (a lost answer), so there is nothing to retry.
+ * message carries its clientId or its id (one marked failed too: the server has it after all, a lost
+ * answer, so there is nothing to retry). A send the server has (an id) but the window does not hold yet
+ * is placed by that id. One the server does not have stays where it was written, without comparing the
+ * browser's clock with the server's: just before the next message written after it that has a place,
+ * or at the end.
  */
 export function buildTimeline(messages: readonly MessageBody[], sends: readonly SendView[]): TimelineEntry[] {
-  const clientIds = new Set<string>();
+  const entries = messages.map(fromMessage);
+  if (sends.length === 0) return entries;
+  const byClientId = new Map<string, number>();
   const ids = new Set<number>();
   for (const m of messages) {
     ids.add(m.id);
-    if (m.clientId !== null) clientIds.add(m.clientId);
+    if (m.clientId !== null) byClientId.set(m.clientId, m.id);
   }
-  const shown = sends.filter((s) => !(clientIds.has(s.clientId) || (s.id !== null && ids.has(s.id))));
-  const entries = messages.map(fromMessage);
-  if (shown.length === 0) return entries;
-  const placed = shown.filter((s) => s.id !== null).sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
-  const unplaced = shown.filter((s) => s.id === null).sort((a, b) => a.createdAt - b.createdAt);
+  const serverId = (s: SendView) =>
+    byClientId.get(s.clientId) ?? (s.id !== null && ids.has(s.id) ? s.id : null);
+  /** The key of the entry that stands for a send, when it has a place of its own. */
+  const placeOf = (s: SendView) =>
+    serverId(s) !== null ? `m${serverId(s)}` : s.id !== null ? `c${s.clientId}` : null;
+
+  const placed = sends
+    .filter((s) => s.id !== null && serverId(s) === null)
+    .sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
   const merged: TimelineEntry[] = [];
   let next = 0;
   for (const entry of entries) {
@@ -84,8 +92,22 @@ export function buildTimeline(messages: readonly MessageBody[], sends: readonly 
     merged.push(entry);
   }
   for (const send of placed.slice(next)) merged.push(fromSend(send));
-  for (const send of unplaced) merged.push(fromSend(send));
-  return merged;
+
+  const written = [...sends].sort((a, b) => a.createdAt - b.createdAt);
+  const before = new Map<string, TimelineEntry[]>();
+  const tail: TimelineEntry[] = [];
+  written.forEach((send, index) => {
+    if (placeOf(send) !== null) return;
+    const anchor = written
+      .slice(index + 1)
+      .map(placeOf)
+      .find((key) => key !== null);
+    const group = anchor ? (before.get(anchor) ?? []) : tail;
+    if (anchor) before.set(anchor, group);
+    group.push(fromSend(send));
+  });
+  if (before.size === 0) return [...merged, ...tail];
+  return [...merged.flatMap((entry) => [...(before.get(entry.key) ?? []), entry]), ...tail];
 }
 
 /**

@@ -66,6 +66,27 @@ describe('buildTimeline', () => {
     expect(keys(entries)).toEqual(['m1', 'ca', 'm5', 'cb']);
   });
 
+  it('keeps a send the server does not have where it was written, before later ones the server has', () => {
+    const entries = buildTimeline(
+      [message(1), message(4, { direction: 'sent', clientId: 'b' }), message(5)],
+      [
+        send('a', { createdAt: 10, status: 'failed' }),
+        send('b', { createdAt: 20, id: 4 }),
+        send('c', { createdAt: 30, id: 6 }),
+        send('d', { createdAt: 40 }),
+      ],
+    );
+    expect(keys(entries)).toEqual(['m1', 'ca', 'm4', 'm5', 'cc', 'cd']);
+  });
+
+  it('puts a send the server does not have before the next one written, even if that one is not in the window yet', () => {
+    const entries = buildTimeline(
+      [message(1), message(2)],
+      [send('a', { createdAt: 10, status: 'failed' }), send('b', { createdAt: 20, id: 3 })],
+    );
+    expect(keys(entries)).toEqual(['m1', 'm2', 'ca', 'cb']);
+  });
+
   it('hides a failed send whose copy the server has after all', () => {
     const entries = buildTimeline(
       [message(4, { direction: 'sent', clientId: 'a' })],
