@@ -304,6 +304,8 @@ interface SizeResult {
   /** With BENCH_BREAKDOWN=1: send() → POST issued, POST → recipient's stream parsed it, POST → answer, parsed → shown. */
   breakdown: Record<string, { p50: number; p99: number; max: number }> | null;
   clientCpuMs: number;
+  /** The share of one core this process used while the N clients sat idle (before the heap was read). */
+  idleCpuShare: number;
   serverCpuMs: number | null;
   durationMs: number;
   heapPass: boolean;
@@ -443,7 +445,11 @@ async function runSize(n: number): Promise<SizeResult> {
     const setupMs = performance.now() - setupStarted;
     progress(`${n} clients: all online and live after ${(setupMs / 1000).toFixed(1)} s; settling`);
 
+    // Idle, the clients still work: each checks /api/status every 10 s while its stream is open.
+    const idleCpuBefore = process.cpuUsage();
     await sleep(SETTLE_MS);
+    const idleCpu = process.cpuUsage(idleCpuBefore);
+    const idleCpuShare = (idleCpu.user + idleCpu.system) / 1000 / SETTLE_MS;
     const heapAfter = await settledHeap();
     const heapPerClient = (heapAfter.heapUsed - heapBefore.heapUsed) / n;
     progress(`${n} clients: heap ${kb(heapPerClient)} per client`);
@@ -619,6 +625,7 @@ async function runSize(n: number): Promise<SizeResult> {
       gcMaxMs: Math.max(0, ...gcPauses),
       breakdown,
       clientCpuMs: (cpu.user + cpu.system) / 1000,
+      idleCpuShare,
       serverCpuMs:
         serverCpuBefore === null || serverCpuAfter === null ? null : serverCpuAfter - serverCpuBefore,
       durationMs,
@@ -706,7 +713,7 @@ async function main() {
         `external ${kb(r.externalPerClient)}/client, RSS ${kb(r.rssPerClient)}/client; ` +
         `mean ${ms(r.mean)}, missing ${r.missing}; event-loop delay p99 ${ms(r.eventLoopDelayP99Ms)}, max ${ms(r.eventLoopDelayMaxMs)}; ` +
         `GC ${r.gcCount}× ${ms(r.gcTotalMs)} (longest ${ms(r.gcMaxMs)}); ` +
-        `CPU during sends: clients ${int(r.clientCpuMs)} ms, server ${r.serverCpuMs === null ? '—' : int(r.serverCpuMs)} ms over ${int(r.durationMs)} ms` +
+        `CPU idle: clients ${(r.idleCpuShare * 100).toFixed(0)} % of a core; during sends: clients ${int(r.clientCpuMs)} ms, server ${r.serverCpuMs === null ? '—' : int(r.serverCpuMs)} ms over ${int(r.durationMs)} ms` +
         `${r.cpuPressure === null ? '' : `; CPU pressure at the end (PSI some avg10) ${r.cpuPressure.toFixed(0)} %`}.`,
     );
   }
