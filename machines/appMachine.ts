@@ -1,4 +1,4 @@
-import { type AnyActorRef, assign, enqueueActions, setup, spawnChild } from 'xstate';
+import { type AnyActorRef, assign, enqueueActions, setup, spawnChild, stopChild } from 'xstate';
 import type { SignInInput } from './actors/api';
 import { notProvided, notProvidedCallback } from './actors/notProvided';
 import { connectionMachine } from './connectionMachine';
@@ -77,6 +77,7 @@ const appSetup = setup({
     signedIn: assign((_, params: { session: Session }) => ({ session: params.session, authError: null })),
     signInFailed: assign((_, params: { failure: ApiFailure }) => ({ authError: params.failure.message })),
     clearSession: assign({ session: null, peer: null, online: false }),
+    noteExpired: assign({ authError: 'Your session has ended; please sign in again.' }),
     openPeer: assign((_, params: { peer: string }) => ({ peer: params.peer })),
     keepConnectionNews: assign((_, params: { online: boolean; transport: Transport }) => ({
       online: params.online,
@@ -144,6 +145,8 @@ export const appMachine = appSetup.createMachine({
   }),
   initial: 'restoring',
   on: {
+    // A finished save leaves the children list, so the inspector shows only what still runs.
+    'xstate.done.actor.saveSession': { actions: stopChild('saveSession') },
     'activity.report': {
       actions: { type: 'recordActivity', params: ({ event }) => ({ kind: event.kind, text: event.text }) },
     },
@@ -266,6 +269,10 @@ export const appMachine = appSetup.createMachine({
         'env.hidden': { actions: { type: 'setHidden', params: { hidden: true } } },
         'env.visible': { actions: { type: 'setHidden', params: { hidden: false } } },
         'session.logout': 'signingOut',
+        'session.expired': {
+          target: 'signedOut',
+          actions: ['clearSession', 'persistSession', 'noteExpired'],
+        },
       },
       initial: 'browsing',
       states: {

@@ -63,6 +63,9 @@ export const connectionMachine = setup({
     meansOffline: (_, params: { failure: ApiFailure }) => meansOffline(params.failure),
     streamKeepsFailing: ({ context }) => context.streamFailures + 1 >= STREAM_FAILURES_BEFORE_POLLING,
     resumable: ({ context }) => context.lastEventId !== null,
+    /** Status names no user for the token sent: the token is no longer valid. */
+    tokenRefused: ({ context }, params: { status: StatusBody }) =>
+      context.token !== null && params.status.user === null,
   },
   actions: {
     markOnline: assign({ online: true, failures: 0, retryRemainingMs: 0, lastError: null }),
@@ -102,6 +105,7 @@ export const connectionMachine = setup({
       }),
     ),
     reportResync: sendParent({ type: 'push.resync' } satisfies ConnectionNewsEvent),
+    reportExpired: sendParent({ type: 'session.expired' } satisfies ConnectionNewsEvent),
   },
 }).createMachine({
   id: 'connection',
@@ -128,7 +132,13 @@ export const connectionMachine = setup({
       invoke: {
         src: 'checkStatus',
         input: ({ context }) => ({ token: context.token }),
-        onDone: 'online',
+        onDone: [
+          {
+            guard: { type: 'tokenRefused', params: ({ event }) => ({ status: event.output }) },
+            actions: 'reportExpired',
+          },
+          { target: 'online' },
+        ],
         onError: {
           target: 'offline',
           actions: { type: 'markOffline', params: ({ event }) => ({ failure: event.error as ApiFailure }) },
@@ -154,7 +164,13 @@ export const connectionMachine = setup({
               invoke: {
                 src: 'checkStatus',
                 input: ({ context }) => ({ token: context.token }),
-                onDone: 'waiting',
+                onDone: [
+                  {
+                    guard: { type: 'tokenRefused', params: ({ event }) => ({ status: event.output }) },
+                    actions: 'reportExpired',
+                  },
+                  { target: 'waiting' },
+                ],
                 onError: {
                   target: '#connection.offline',
                   actions: {

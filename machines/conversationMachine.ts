@@ -69,7 +69,7 @@ export const conversationMachine = setup({
   types: {
     input: {} as ConversationInput,
     context: {} as ConversationContext,
-    events: {} as ConversationCommand,
+    events: {} as ConversationCommand | { type: 'conversation.acknowledge' },
   },
   actors: {
     fetchMessages: notProvided<Answer, { token: string; page: MessagesPage; etag: string | null }>(
@@ -89,6 +89,11 @@ export const conversationMachine = setup({
       context.online !== params.online || context.transport !== params.transport,
     changesWindow: ({ context }, params: { events: PushEvent[] }) =>
       applyPushed(context.messages, context.peer, params.events) !== null,
+    /** Changes the window with at least one message from the peer. */
+    bringsReceived: ({ context }, params: { events: PushEvent[] }) =>
+      params.events.some(
+        (e) => e.type === 'message' && e.data.peer === context.peer && e.data.direction === 'received',
+      ) && applyPushed(context.messages, context.peer, params.events) !== null,
   },
   actions: {
     requestRefetch: raise({ type: 'conversation.refresh' }),
@@ -159,10 +164,21 @@ export const conversationMachine = setup({
         actions: { type: 'storeConnection', params: ({ event }) => event },
       },
     ],
-    'push.batch': {
-      guard: { type: 'changesWindow', params: ({ event }) => event },
-      actions: { type: 'storePushed', params: ({ event }) => event },
-    },
+    'push.batch': [
+      {
+        guard: { type: 'bringsReceived', params: ({ event }) => event },
+        // Shown is read: tell the server (a cursor read marks everything up to it) so the unread count and
+        // the sender's `delivered` mark follow, as they would after a poll.
+        actions: [
+          { type: 'storePushed', params: ({ event }) => event },
+          raise({ type: 'conversation.acknowledge' }),
+        ],
+      },
+      {
+        guard: { type: 'changesWindow', params: ({ event }) => event },
+        actions: { type: 'storePushed', params: ({ event }) => event },
+      },
+    ],
     'push.resync': { actions: 'requestRefetch' },
   },
   states: {
@@ -241,6 +257,7 @@ export const conversationMachine = setup({
             'Live (pushed events keep the window current) or offline; after a fetch that failed while online (no push would bring what it missed), fetches again after messagePollInterval.',
           always: { guard: 'shouldPoll', target: 'waiting' },
           after: { messagePollInterval: { guard: 'failedWhileOnline', target: 'refreshing' } },
+          on: { 'conversation.acknowledge': 'polling' },
         },
         waiting: {
           description: 'Polling transport, online: fetches again after messagePollInterval.',

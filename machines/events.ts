@@ -34,7 +34,9 @@ export type ConnectionNewsEvent =
   /** Pushed events, batched per frame: many arriving together cost one update. */
   | { type: 'push.batch'; events: PushEvent[] }
   /** Something may have been missed (a fresh stream, or `reset`): refetch. */
-  | { type: 'push.resync' };
+  | { type: 'push.resync' }
+  /** The server no longer knows the token (revoked, or the account's tokens cleared): sign out. */
+  | { type: 'session.expired' };
 
 /** Sent by any actor to the connection (systemId `connection`) when a call could not reach the server. */
 export type ConnectionFailedEvent = { type: 'connection.failed'; failure: ApiFailure };

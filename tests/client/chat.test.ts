@@ -70,6 +70,17 @@ describe.each([
       ['received', 'how are you?'],
     ]);
 
+    // What bob's open conversation showed counts as read on the server too (a reload shows no unread).
+    const bobId = (await app.parley.store.findUserByName('bob'))?.id ?? -1;
+    const deadline = Date.now() + 10_000;
+    let unread = -1;
+    while (Date.now() < deadline) {
+      unread = (await app.parley.store.listFriends(bobId))[0]?.unread ?? -1;
+      if (unread === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(unread).toBe(0);
+
     bob.send('alice', 'fine, thanks');
     await alice.until(
       () => alice.messages().some((m) => m.content === 'fine, thanks'),

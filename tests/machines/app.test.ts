@@ -239,6 +239,26 @@ describe('the root actor', () => {
     expect(sys.fake.calls.filter((c) => c.method === 'events').every((c) => c.signal.aborted)).toBe(true);
   });
 
+  it('signs out with a sentence when the server no longer knows the kept token', async () => {
+    const sys = start();
+    await flush();
+    sys.fake.next('status').resolve({ ...STATUS, user: null });
+    await flush();
+    const snapshot = sys.root.getSnapshot();
+    expect(snapshot.hasTag('signedOut')).toBe(true);
+    expect(snapshot.context.authError).toBe('Your session has ended; please sign in again.');
+    expect(await sys.storage.loadSession()).toBeNull();
+  });
+
+  it('drops a finished session save from its children', async () => {
+    const sys = start({ session: false });
+    await flush();
+    sys.root.send({ type: 'session.login', username: 'alice', password: 'secret password' });
+    sys.fake.next('login').resolve({ username: 'alice', token: 'tok2' });
+    await flush();
+    expect(Object.keys(sys.root.getSnapshot().children)).not.toContain('saveSession');
+  });
+
   it('answers the status with the kept token', async () => {
     const sys = start();
     await flush();

@@ -232,6 +232,14 @@ describe('connection', () => {
     expect(t.fake.open('events')).toHaveLength(1);
   });
 
+  it('reports an expired session when the status names no user for its token', async () => {
+    const t = start();
+    t.fake.next('status').resolve({ ...status, user: null });
+    await flush();
+    expect(t.sent('session.expired')).toHaveLength(1);
+    expect(t.snapshot().hasTag('online')).toBe(false);
+  });
+
   it('goes offline when the stream cannot reach the server', async () => {
     const t = start();
     await goOnline(t);

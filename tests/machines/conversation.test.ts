@@ -212,6 +212,23 @@ describe('conversation: pushed events', () => {
     expect(t.ids()).toEqual([1, 2, 4]);
   });
 
+  it('tells the server it has shown pushed messages (a cursor read), so unread counts and receipts follow', async () => {
+    const t = await loaded([msg(1)], { transport: 'live' });
+    t.child.send(push(pushed(msg(2)), pushed(msg(3))));
+    const ack = t.nextCall();
+    expect(ack.query).toEqual({ peer: 'bob', after: 3 });
+    ack.resolve(page([]));
+    await flush();
+    expect(t.ids()).toEqual([1, 2, 3]);
+  });
+
+  it('makes no acknowledging read for pushed copies of its own sent messages', async () => {
+    const t = await loaded([msg(1)], { transport: 'live' });
+    t.child.send(push(pushed(msg(2, { direction: 'sent' }))));
+    expect(t.fake.open('messages')).toHaveLength(0);
+    expect(t.ids()).toEqual([1, 2]);
+  });
+
   it('leaves the snapshot identical when a batch brings nothing new', async () => {
     const t = await loaded([msg(1), msg(2)], { transport: 'live' });
     const before = t.snapshot();
