@@ -98,6 +98,12 @@ const appSetup = setup({
         enqueue.emit({ type: 'activity', entry });
       },
     ),
+    tellVisibility: enqueueActions(({ self, enqueue }, params: { hidden: boolean }) => {
+      const children = self.getSnapshot().children as Partial<Record<ChildId, AnyActorRef>>;
+      for (const child of [children.friends, children.conversation]) {
+        if (child) enqueue.sendTo(child, { type: 'visibility.changed', hidden: params.hidden });
+      }
+    }),
     tellFriendsOpened: enqueueActions(({ context, self, enqueue }) => {
       const friends = (self.getSnapshot().children as Partial<Record<ChildId, AnyActorRef>>).friends;
       if (friends) enqueue.sendTo(friends, { type: 'conversation.opened', peer: context.peer });
@@ -223,6 +229,7 @@ export const appMachine = appSetup.createMachine({
             token: context.session?.token ?? '',
             online: context.online,
             transport: context.transport,
+            hidden: context.hidden,
           }),
         },
         { id: 'selection', systemId: 'selection', src: 'selection' },
@@ -266,8 +273,18 @@ export const appMachine = appSetup.createMachine({
             }),
           ],
         },
-        'env.hidden': { actions: { type: 'setHidden', params: { hidden: true } } },
-        'env.visible': { actions: { type: 'setHidden', params: { hidden: false } } },
+        'env.hidden': {
+          actions: [
+            { type: 'setHidden', params: { hidden: true } },
+            { type: 'tellVisibility', params: { hidden: true } },
+          ],
+        },
+        'env.visible': {
+          actions: [
+            { type: 'setHidden', params: { hidden: false } },
+            { type: 'tellVisibility', params: { hidden: false } },
+          ],
+        },
         'session.logout': 'signingOut',
         'session.expired': {
           target: 'signedOut',
@@ -292,6 +309,7 @@ export const appMachine = appSetup.createMachine({
               peer: context.peer ?? '',
               online: context.online,
               transport: context.transport,
+              hidden: context.hidden,
             }),
           },
         },

@@ -13,6 +13,8 @@ export interface ConversationInput {
   peer: string;
   online: boolean;
   transport: Transport;
+  /** The tab is hidden: polls come less often. */
+  hidden?: boolean;
 }
 
 export interface ConversationContext {
@@ -26,6 +28,7 @@ export interface ConversationContext {
   hasOlder: boolean;
   online: boolean;
   transport: Transport;
+  hidden: boolean;
   lastError: ApiFailure | null;
 }
 
@@ -76,7 +79,7 @@ export const conversationMachine = setup({
       'fetchMessages',
     ),
   },
-  delays: { messagePollInterval: 2_000 },
+  delays: { messagePollInterval: ({ context }) => (context.hidden ? 10_000 : 2_000) },
   guards: {
     shouldPoll: ({ context }) => context.online && context.transport === 'polling',
     /** The last fetch failed while the server was reachable (a 5xx, a malformed answer): try again. */
@@ -151,9 +154,14 @@ export const conversationMachine = setup({
     hasOlder: false,
     online: input.online,
     transport: input.transport,
+    hidden: input.hidden ?? false,
     lastError: null,
   }),
   on: {
+    'visibility.changed': {
+      guard: ({ context, event }) => context.hidden !== event.hidden,
+      actions: assign({ hidden: ({ event }) => event.hidden }),
+    },
     'connection.changed': [
       {
         guard: { type: 'comesOnline', params: ({ event }) => event },

@@ -50,14 +50,19 @@ export interface ActivityEntry {
 export type ActivityReportEvent = { type: 'activity.report'; kind: 'info' | 'error'; text: string };
 
 /** Root → children. */
+/** The tab was hidden or shown: a hidden tab polls less often (a visible one refreshes at once). */
+export type VisibilityEvent = { type: 'visibility.changed'; hidden: boolean };
+
 export type FriendsCommand =
   | ConnectionNewsEvent
+  | VisibilityEvent
   | { type: 'friend.add'; username: string }
   | { type: 'friends.refresh' }
   | { type: 'conversation.opened'; peer: string | null };
 
 export type ConversationCommand =
   | ConnectionNewsEvent
+  | VisibilityEvent
   | { type: 'history.loadOlder' }
   | { type: 'conversation.refresh' };
 

@@ -9,6 +9,8 @@ export interface FriendsInput {
   token: string;
   online: boolean;
   transport: Transport;
+  /** The tab is hidden: polls come less often. */
+  hidden?: boolean;
 }
 
 export interface AddFriendState {
@@ -25,6 +27,7 @@ export interface FriendsContext {
   etag: string | null;
   online: boolean;
   transport: Transport;
+  hidden: boolean;
   /** The friend whose conversation is open: their messages are read as they arrive. */
   openPeer: string | null;
   add: AddFriendState;
@@ -59,7 +62,7 @@ export const friendsMachine = setup({
     ),
     addFriend: notProvided<string, { token: string; username: string }>('addFriend'),
   },
-  delays: { friendsPollInterval: 10_000 },
+  delays: { friendsPollInterval: ({ context }) => (context.hidden ? 60_000 : 10_000) },
   guards: {
     shouldPoll: ({ context }) => context.online && context.transport === 'polling',
     /** The last fetch failed while the server was reachable (a 5xx, a malformed answer): try again. */
@@ -145,11 +148,16 @@ export const friendsMachine = setup({
     etag: null,
     online: input.online,
     transport: input.transport,
+    hidden: input.hidden ?? false,
     openPeer: null,
     add: { status: 'idle', username: null, error: null },
     lastError: null,
   }),
   on: {
+    'visibility.changed': {
+      guard: ({ context, event }) => context.hidden !== event.hidden,
+      actions: assign({ hidden: ({ event }) => event.hidden }),
+    },
     'connection.changed': [
       {
         guard: { type: 'comesOnline', params: ({ event }) => event },

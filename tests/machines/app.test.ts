@@ -207,6 +207,22 @@ describe('the root actor', () => {
     expect(sys.fake.open('status')).toHaveLength(1);
   });
 
+  it('tells friends and the conversation when the tab is hidden, and refreshes both when it is shown', async () => {
+    const sys = start();
+    await bringOnline(sys);
+    sys.root.send({ type: 'friend.select', username: 'bob' });
+    advance(sys.clock, 300);
+    sys.fake.next('messages').resolve({ notModified: false, body: [], etag: '"m0"' });
+    await flush();
+    sys.signal('hidden');
+    expect(sys.child('friends')?.getSnapshot().context.hidden).toBe(true);
+    expect(sys.child('conversation')?.getSnapshot().context.hidden).toBe(true);
+    sys.signal('visible');
+    expect(sys.child('friends')?.getSnapshot().context.hidden).toBe(false);
+    expect(sys.fake.open('friends')).toHaveLength(1);
+    expect(sys.fake.open('messages')).toHaveLength(1);
+  });
+
   it('leaves nothing running after it stops: no timers, every request aborted, no live actor', async () => {
     const sys = start();
     await bringOnline(sys);

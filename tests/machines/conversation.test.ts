@@ -111,6 +111,18 @@ describe('conversation: polling', () => {
     expect(t.nextCall().query).toEqual({ peer: 'bob', after: 3 });
   });
 
+  it('polls only every 10 s while the tab is hidden: nothing at 9 999 ms, one at 10 000 ms', async () => {
+    const t = await loaded([msg(1)]);
+    t.child.send({ type: 'visibility.changed', hidden: true });
+    advance(t.clock, POLL);
+    t.nextCall().resolve({ notModified: true });
+    await flush();
+    advance(t.clock, 10_000 - 1);
+    expect(t.fake.open('messages')).toHaveLength(0);
+    advance(t.clock, 1);
+    expect(t.fake.open('messages')).toHaveLength(1);
+  });
+
   it('keeps the context and its messages identical on 304', async () => {
     const t = await loaded([msg(1), msg(2)]);
     const before = t.snapshot().context;

@@ -84,6 +84,18 @@ describe('friends: loading and polling', () => {
     expect(t.snapshot().context.etag).toBe('"v1"');
   });
 
+  it('polls only every 60 s while the tab is hidden: nothing at 59 999 ms, one request at 60 000 ms', async () => {
+    const t = await loaded([friend('bob')]);
+    t.child.send({ type: 'visibility.changed', hidden: true });
+    advance(t.clock, POLL);
+    t.fake.next('friends').resolve({ notModified: true });
+    await flush();
+    advance(t.clock, 60_000 - 1);
+    expect(t.fake.open('friends')).toHaveLength(0);
+    advance(t.clock, 1);
+    expect(t.fake.open('friends')).toHaveLength(1);
+  });
+
   it('polls every 10 s when the transport is polling: nothing at 9 999 ms, one request at 10 000 ms', async () => {
     const t = await loaded([friend('bob')]);
     advance(t.clock, POLL - 1);
