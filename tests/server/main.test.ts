@@ -1,6 +1,7 @@
 /**
- * The real entry point, as `npm start` runs it (tsx src/server/main.ts): configuration from the
- * environment, the URL as the first line of output, and a graceful stop on SIGTERM.
+ * The real entry point, as `npm start` runs it (node --import tsx src/server/main.ts: one process, so a
+ * signal reaches the server itself): configuration from the environment, the URL as the first line of
+ * output, and a graceful stop on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStream } from './sse';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 /** Starting tsx on a busy machine takes a while. */
 const START_TIMEOUT_MS = 30_000;
 
@@ -49,7 +49,7 @@ afterEach(async () => {
 function spawnServer(env: Record<string, string>): Server {
   const base = { ...process.env };
   for (const name of ['HOST', 'PORT', 'DB_PATH', 'ALLOWED_HOSTS', 'LOG_LEVEL']) delete base[name];
-  const child = spawn(TSX, ['src/server/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
     cwd: ROOT,
     env: { ...base, DB_PATH: join(dir, 'parley.db'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
