@@ -271,13 +271,14 @@ function Arrow({ arrow, taken, marker }: { arrow: EdgeLayout; taken: Set<ChartEd
           {label.lines.map((line, i) => (
             <text
               // Lines may repeat (the same event under two guards is still two lines).
+              xmlSpace="preserve"
               // biome-ignore lint/suspicious/noArrayIndexKey: the lines never reorder
               key={i}
-              className={taken.has(arrow.edges[i] as ChartEdge) ? 'sc-label sc-taken' : 'sc-label'}
+              className={taken.has(line.edge) ? 'sc-label sc-taken' : 'sc-label'}
               x={label.x + 2}
               y={label.y + LINE * i + 11}
             >
-              {line}
+              {line.text}
             </text>
           ))}
         </>

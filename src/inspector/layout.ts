@@ -35,7 +35,25 @@ export interface EdgeLayout {
   source: string;
   target: string;
   points: Array<{ x: number; y: number }>;
-  label: (Box & { lines: string[] }) | null;
+  label: (Box & { lines: LabelLine[] }) | null;
+}
+
+export interface LabelLine {
+  text: string;
+  edge: ChartEdge;
+}
+
+/** Long labels put the guard on a line of its own: the chart grows taller, not wider. */
+const WRAP_AT = 24;
+function labelLines(edges: ChartEdge[]): LabelLine[] {
+  return edges.flatMap((edge) => {
+    if (!edge.guard || edge.label.length <= WRAP_AT) return [{ text: edge.label, edge }];
+    const head = edge.label.slice(0, edge.label.length - edge.guard.length - 3);
+    return [
+      { text: head, edge },
+      { text: `  [${edge.guard}]`, edge },
+    ];
+  });
 }
 
 export interface ChartLayout extends Box {
@@ -55,6 +73,13 @@ const NAME_LINE = 24;
 const PAD = 10;
 const INITIAL_SIZE = 10;
 export const initialMarkerId = (parent: string) => `${parent}::initial`;
+
+/**
+ * Read per nested graph in a hierarchical layout, so every compound state carries them. SIMPLE placement
+ * gives the narrowest charts (about half the width of the default for the send machine): they must fit a
+ * side panel.
+ */
+const PER_GRAPH = { 'elk.layered.nodePlacement.strategy': 'SIMPLE' };
 
 const elk = new ELK();
 const cache = new WeakMap<AnyStateMachine, Promise<ChartLayout>>();
@@ -109,6 +134,7 @@ async function computeLayout(graph: ChartGraph): Promise<ChartLayout> {
         'elk.padding': `[top=${headerOf(node) + 8},left=${PAD},bottom=${PAD},right=${PAD}]`,
         'elk.nodeSize.constraints': 'MINIMUM_SIZE',
         'elk.nodeSize.minimum': `(${textWide + 2 * PAD},${headerOf(node) + 20})`,
+        ...PER_GRAPH,
       },
     };
   };
@@ -121,18 +147,21 @@ async function computeLayout(graph: ChartGraph): Promise<ChartLayout> {
       arrow.edges.push(edge);
       arrows.set(id, arrow);
     }
-  const elkEdges: ElkExtendedEdge[] = [...arrows].map(([id, arrow]) => ({
-    id,
-    sources: [arrow.source],
-    targets: [arrow.target],
-    labels: [
-      {
-        text: arrow.edges.map((e) => e.label).join('\n'),
-        width: Math.max(...arrow.edges.map((e) => textWidth(e.label, LABEL_FONT))) + 4,
-        height: LINE * arrow.edges.length,
-      },
-    ],
-  }));
+  const elkEdges: ElkExtendedEdge[] = [...arrows].map(([id, arrow]) => {
+    const lines = labelLines(arrow.edges);
+    return {
+      id,
+      sources: [arrow.source],
+      targets: [arrow.target],
+      labels: [
+        {
+          text: lines.map((l) => l.text).join('\n'),
+          width: Math.max(...lines.map((l) => textWidth(l.text, LABEL_FONT))) + 4,
+          height: LINE * lines.length,
+        },
+      ],
+    };
+  });
   for (const node of graph.nodes)
     if (node.initial && graph.nodes.find((p) => p.id === node.parent)?.type !== 'parallel' && node.parent)
       elkEdges.push({
@@ -154,10 +183,10 @@ async function computeLayout(graph: ChartGraph): Promise<ChartLayout> {
       'elk.spacing.edgeLabel': '3',
       'elk.spacing.edgeNode': '12',
       'elk.edgeLabels.placement': 'CENTER',
-      'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
       'elk.json.shapeCoords': 'ROOT',
       'elk.json.edgeCoords': 'ROOT',
       'elk.padding': '[top=8,left=8,bottom=8,right=8]',
+      ...PER_GRAPH,
     },
     children: roots.map(toElk),
     edges: elkEdges,
@@ -201,7 +230,7 @@ async function computeLayout(graph: ChartGraph): Promise<ChartLayout> {
               y: label.y ?? 0,
               width: label.width ?? 0,
               height: label.height ?? 0,
-              lines: arrow.edges.map((x) => x.label),
+              lines: labelLines(arrow.edges),
             }
           : null,
     });
