@@ -1,4 +1,4 @@
-import { cleanup, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot, StateValue } from 'xstate';
 import { connectionMachine } from '../../machines/index';
@@ -99,5 +99,20 @@ describe('the statechart', () => {
     expect(svg.textContent).toContain('after retryTick');
     expect(svg.textContent).toContain('always [retryDue]');
     expect(svg.textContent).toContain('stream.batch');
+  });
+
+  it('zooms with the buttons and back to the fitted view', async () => {
+    render(<Statechart machine={connectionMachine} snapshot={null} />);
+    const svg = await chart();
+    const scale = () =>
+      Number(/scale\(([\d.]+)\)/.exec(svg.querySelector(':scope > g')?.getAttribute('transform') ?? '')?.[1]);
+    const fitted = scale();
+    fireEvent.click(screen.getByRole('button', { name: 'Zoom in' }));
+    expect(scale()).toBeCloseTo(fitted * 1.25);
+    fireEvent.click(screen.getByRole('button', { name: 'Zoom out' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Zoom out' }));
+    expect(scale()).toBeCloseTo(fitted / 1.25);
+    fireEvent.click(screen.getByRole('button', { name: 'Fit' }));
+    expect(scale()).toBeCloseTo(fitted);
   });
 });
