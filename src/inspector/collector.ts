@@ -53,7 +53,7 @@ const frameScheduler: Scheduler = (flush) => {
   else setTimeout(flush, 16);
 };
 
-const isMachine = (logic: unknown): logic is AnyStateMachine =>
+export const isMachine = (logic: unknown): logic is AnyStateMachine =>
   typeof logic === 'object' &&
   logic !== null &&
   'root' in logic &&

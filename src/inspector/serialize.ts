@@ -14,40 +14,62 @@ interface RefLike {
 const isRef = (value: object): value is RefLike =>
   typeof (value as RefLike).sessionId === 'string' && typeof (value as RefLike).send === 'function';
 
-/** A plain-JSON copy of `value`: an actor ref becomes `{ "@actor": id }`, functions and cycles are left out. */
-export function toPlain(value: unknown, depth = 0, seen = new WeakSet<object>()): Json | undefined {
-  if (value === null) return null;
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      return Number.isFinite(value) ? value : null;
-    case 'bigint':
-      return value.toString();
-    case 'object':
-      break;
-    default:
-      return undefined; // functions, symbols, undefined
-  }
-  const object = value as object;
-  if (isRef(object)) return { '@actor': object.id };
-  if (object instanceof Date) return object.toISOString();
-  if (seen.has(object) || depth > 40) return null;
-  seen.add(object);
-  try {
-    if (Array.isArray(object)) return object.map((item) => toPlain(item, depth + 1, seen) ?? null);
-    if (object instanceof Map) return toPlain(Object.fromEntries(object), depth, seen);
-    if (object instanceof Set) return toPlain([...object], depth, seen);
-    const out: { [key: string]: Json } = {};
-    for (const [key, item] of Object.entries(object)) {
-      const plain = toPlain(item, depth + 1, seen);
-      if (plain !== undefined) out[key] = plain;
+const isPlainObject = (value: object) => {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+/** Past this many values one copy stops descending: a payload is for reading, not a heap dump. */
+const BUDGET = 50_000;
+
+/**
+ * A plain-JSON copy of `value`: an actor ref becomes `{ "@actor": id }`; functions are left out; an
+ * instance of a class (a machine, an Error, a Response) becomes its name and id or message, not its
+ * insides, which would drag in whole machines and their parents.
+ */
+export function toPlain(value: unknown): Json | undefined {
+  let budget = BUDGET;
+  const seen = new WeakSet<object>();
+  const copy = (item: unknown, depth: number): Json | undefined => {
+    if (item === null) return null;
+    switch (typeof item) {
+      case 'string':
+      case 'boolean':
+        return item;
+      case 'number':
+        return Number.isFinite(item) ? item : null;
+      case 'bigint':
+        return item.toString();
+      case 'object':
+        break;
+      default:
+        return undefined; // functions, symbols, undefined
     }
-    return out;
-  } finally {
-    seen.delete(object);
-  }
+    const object = item as object;
+    if (isRef(object)) return { '@actor': object.id };
+    if (object instanceof Date) return object.toISOString();
+    if (object instanceof Error) return { '@error': object.name, message: object.message };
+    if (--budget < 0 || seen.has(object) || depth > 40) return null;
+    if (!Array.isArray(object) && !isPlainObject(object)) {
+      if (object instanceof Map) return copy(Object.fromEntries(object), depth);
+      if (object instanceof Set) return copy([...object], depth);
+      const id = (object as { id?: unknown }).id;
+      return { '@type': object.constructor?.name ?? 'object', ...(typeof id === 'string' ? { id } : {}) };
+    }
+    seen.add(object);
+    try {
+      if (Array.isArray(object)) return object.map((element) => copy(element, depth + 1) ?? null);
+      const out: { [key: string]: Json } = {};
+      for (const [key, element] of Object.entries(object)) {
+        const plain = copy(element, depth + 1);
+        if (plain !== undefined) out[key] = plain;
+      }
+      return out;
+    } finally {
+      seen.delete(object);
+    }
+  };
+  return copy(value, 0);
 }
 
 /** What of a snapshot the inspector shows and a trace keeps: never its machine or live children. */
@@ -82,7 +104,6 @@ export function plainSnapshot(snapshot: unknown): PlainSnapshot {
   if (Array.isArray(s.children)) out.children = s.children.map(String);
   else if (s.children && typeof s.children === 'object') out.children = Object.keys(s.children);
   if (s.output !== undefined) out.output = toPlain(s.output) ?? null;
-  if (s.error !== undefined)
-    out.error = toPlain(s.error instanceof Error ? String(s.error) : s.error) ?? null;
+  if (s.error !== undefined) out.error = toPlain(s.error) ?? null;
   return out;
 }

@@ -10,6 +10,8 @@ import type { Actor } from 'xstate';
 import { createParleyMachine, type ParleyMachine } from '../../machines';
 import type { Environment, ParleyStorage } from '../../machines/ports';
 import { createApiClient, type FetchLike } from '../api/client';
+import { createCollector, DEFAULT_LIMIT } from '../inspector/collector';
+import { CollectorContext } from '../inspector/context';
 import { createBrowserEnvironment } from './environment';
 import { createIdbStorage } from './storage';
 
@@ -54,7 +56,9 @@ export function ParleyProvider({ children, apiBaseUrl = '', fetch, storage, env 
     }),
   );
   const [seed] = useState(() => Math.floor(Math.random() * 2 ** 31));
-  const actor = useActorRef(machine, { input: { seed } });
+  // Records every actor, event and snapshot (bounded) for the inspector, whether or not it is open.
+  const [collector] = useState(() => createCollector({ limit: DEFAULT_LIMIT }));
+  const actor = useActorRef(machine, { input: { seed }, inspect: collector.inspect });
 
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [unreadAtOpen, setUnreadAtOpen] = useState<Record<string, number>>({});
@@ -75,9 +79,11 @@ export function ParleyProvider({ children, apiBaseUrl = '', fetch, storage, env 
 
   return (
     <RootContext.Provider value={actor}>
-      <OpeningsContext.Provider value={openings}>
-        <DraftsContext.Provider value={draftsValue}>{children}</DraftsContext.Provider>
-      </OpeningsContext.Provider>
+      <CollectorContext.Provider value={collector}>
+        <OpeningsContext.Provider value={openings}>
+          <DraftsContext.Provider value={draftsValue}>{children}</DraftsContext.Provider>
+        </OpeningsContext.Provider>
+      </CollectorContext.Provider>
     </RootContext.Provider>
   );
 }

@@ -1,0 +1,123 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { MockBackend } from '../../src/mocks/backend';
+import { logIn, openConversation, renderApp, startBackend, stopAll } from './harness';
+
+const inspector = () => screen.getByRole('region', { name: 'Inspector' });
+const tree = () => within(inspector()).getByRole('tree', { name: 'Actors' });
+const treeItem = (id: string) =>
+  within(tree())
+    .getAllByRole('treeitem')
+    .find((item) => item.querySelector(':scope > .actor-id')?.textContent === id);
+const actorIds = () =>
+  within(tree())
+    .queryAllByRole('treeitem')
+    .map((item) => item.querySelector(':scope > .actor-id')?.textContent ?? '');
+const snapshotRegion = () => within(inspector()).getByRole('region', { name: 'Snapshot' });
+const eventsLog = () => within(inspector()).getByRole('log', { name: 'Events' });
+
+describe.each([
+  ['in StrictMode', true],
+  ['without StrictMode', false],
+])('the inspector (%s)', (_, strict) => {
+  let backend: MockBackend;
+  beforeEach(() => {
+    // Opening it puts #inspector in the address; each test starts closed.
+    window.history.replaceState(null, '', '/');
+    backend = startBackend();
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    stopAll();
+  });
+
+  async function inspecting() {
+    const view = renderApp({ strict });
+    await logIn(view.user);
+    await view.user.click(screen.getByRole('button', { name: 'Inspector' }));
+    return view;
+  }
+
+  it("lists the app's actors nested under the root, and the selected root's snapshot", async () => {
+    await inspecting();
+    const roots = within(tree())
+      .getAllByRole('treeitem')
+      .filter((item) => item.parentElement === tree());
+    expect(roots.map((item) => item.querySelector('.actor-id')?.textContent)).toEqual(['app']);
+    expect(roots[0]?.getAttribute('aria-selected')).toBe('true');
+    expect(actorIds()).toEqual(
+      expect.arrayContaining(['app', 'connection', 'friends', 'selection', 'outbox']),
+    );
+    // One of each: the actors StrictMode stopped have left.
+    expect(actorIds().filter((id) => id === 'connection')).toHaveLength(1);
+    expect(within(snapshotRegion()).getByRole('heading').textContent).toBe('Snapshot of app');
+    expect(snapshotRegion().textContent).toContain('signedIn');
+    expect(within(inspector()).getByRole('img', { name: 'Statechart' })).toBeTruthy();
+  });
+
+  it('shows the connection actor in the snapshot when it is selected', async () => {
+    const { user } = await inspecting();
+    await waitFor(() => expect(treeItem('connection')).toBeTruthy());
+    await user.click(treeItem('connection')?.querySelector('.actor-id') as HTMLElement);
+    expect(treeItem('connection')?.getAttribute('aria-selected')).toBe('true');
+    await waitFor(() =>
+      expect(within(snapshotRegion()).getByRole('heading').textContent).toBe('Snapshot of connection'),
+    );
+    await waitFor(() => expect(snapshotRegion().textContent).toMatch(/online/));
+    expect(snapshotRegion().textContent).toContain('context');
+  });
+
+  it('logs the events of a send, and shows its send actor while it runs and not after', async () => {
+    const { user } = await inspecting();
+    await openConversation(user, 'bob');
+    await waitFor(() => expect(actorIds()).toContain('conversation'));
+    backend.faults.set('send', 'slow', { once: true, delayMs: 400 });
+    await user.type(screen.getByRole('textbox', { name: 'Message' }), 'Inspect me');
+    await user.click(screen.getByRole('button', { name: 'Send' }));
+    await waitFor(() => expect(actorIds().some((id) => id.startsWith('send-'))).toBe(true));
+    await waitFor(() => expect(actorIds().some((id) => id.startsWith('send-'))).toBe(false));
+    fireEvent.change(within(inspector()).getByRole('searchbox'), { target: { value: 'message.send' } });
+    await waitFor(() => expect(eventsLog().textContent).toContain('message.send'));
+    expect(eventsLog().textContent).toContain('→');
+  });
+
+  it('exports the session, imports it, and stepping back shows an earlier state', async () => {
+    const { user } = await inspecting();
+    let exported: Blob | undefined;
+    URL.createObjectURL = vi.fn((blob: Blob) => {
+      exported = blob;
+      return 'blob:trace';
+    });
+    URL.revokeObjectURL = vi.fn();
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    await user.click(within(inspector()).getByRole('button', { name: 'Export trace' }));
+    expect(exported).toBeDefined();
+    const text = await new Promise<string>((resolve) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result));
+      reader.readAsText(exported as Blob);
+    });
+    expect(JSON.parse(text).format).toBe('parley-inspector-trace');
+
+    await user.upload(
+      within(inspector()).getByLabelText('Import trace'),
+      new File([text], 'trace.json', { type: 'application/json' }),
+    );
+    const slider = await within(inspector()).findByRole('slider');
+    expect(Number(slider.getAttribute('value'))).toBe(Number(slider.getAttribute('max')));
+    expect(snapshotRegion().textContent).toContain('signedIn');
+    // The app started signed out (restoring, then the login form): the first steps show it so.
+    fireEvent.change(slider, { target: { value: '3' } });
+    await waitFor(() => expect(snapshotRegion().textContent).not.toContain('signedIn'));
+    expect(within(inspector()).getByRole('img', { name: 'Statechart' })).toBeTruthy();
+    // Arrow keys step too, from anywhere in the panel (the slider itself moves by them natively).
+    within(inspector()).getByRole('button', { name: 'Export trace' }).focus();
+    await user.keyboard('{ArrowRight}');
+    expect(slider.getAttribute('value')).toBe('4');
+    await user.keyboard('{ArrowLeft}{ArrowLeft}');
+    expect(slider.getAttribute('value')).toBe('2');
+    await user.click(within(inspector()).getByRole('button', { name: 'Back to live' }));
+    expect(within(inspector()).queryByRole('slider')).toBeNull();
+    expect(snapshotRegion().textContent).toContain('signedIn');
+  });
+});
