@@ -1,0 +1,5 @@
+import { conversationSpec } from './conversation';
+import { describeModel } from './run';
+
+describeModel('full', conversationSpec);
+describeModel('basic', conversationSpec);
