@@ -4,7 +4,7 @@
  * carrying `aria-current="true"`, the transition just taken in another colour. Zoom with the wheel or the
  * buttons, pan by dragging. The layout is elkjs's, computed once per machine (see layout.ts).
  */
-import { type PointerEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { type KeyboardEvent, type PointerEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { activeStateIds, type ChartEdge } from './graph';
 import { type ChartLayout, type EdgeLayout, LINE, laidOut, layoutChart } from './layout';
@@ -95,6 +95,22 @@ export function Statechart({ machine, snapshot, lastTransition = null }: Statech
       y: start.view.y + event.clientY - start.y,
     });
   };
+  // The keyboard's way to pan and zoom, once the chart has focus.
+  const onKeyDown = (event: KeyboardEvent<SVGSVGElement>) => {
+    const step = 40;
+    const moves: Record<string, [number, number]> = {
+      ArrowLeft: [step, 0],
+      ArrowRight: [-step, 0],
+      ArrowUp: [0, step],
+      ArrowDown: [0, -step],
+    };
+    const move = moves[event.key];
+    if (move) setView((v) => v && { ...v, x: v.x + move[0], y: v.y + move[1] });
+    else if (event.key === '+' || event.key === '=') zoomBy(1.25);
+    else if (event.key === '-') zoomBy(1 / 1.25);
+    else return;
+    event.preventDefault();
+  };
   const endDrag = () => {
     drag.current = null;
   };
@@ -127,6 +143,10 @@ export function Statechart({ machine, snapshot, lastTransition = null }: Statech
         onPointerMove={onPointerMove}
         onPointerUp={endDrag}
         onPointerCancel={endDrag}
+        onKeyDown={onKeyDown}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the chart pans and zooms from the keyboard, so it takes focus
+        tabIndex={0}
+        aria-keyshortcuts="ArrowLeft ArrowRight ArrowUp ArrowDown + -"
       >
         <defs>
           <marker
@@ -257,6 +277,9 @@ function Arrow({ arrow, taken, marker }: { arrow: EdgeLayout; taken: Set<ChartEd
   const label = arrow.label;
   return (
     <g className={isTaken ? 'sc-edge sc-taken' : 'sc-edge'} data-edge={arrow.id}>
+      {arrow.edges.length ? (
+        <title>{arrow.edges.map((e) => `${e.label}${e.reenter ? ' (re-enters)' : ''}`).join('\n')}</title>
+      ) : null}
       <path d={d} markerEnd={`url(#${isTaken ? `${marker}-taken` : marker})`} />
       {label ? (
         <>

@@ -115,4 +115,20 @@ describe('the statechart', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Fit' }));
     expect(scale()).toBeCloseTo(fitted);
   });
+
+  it('pans with the arrow keys once focused', async () => {
+    render(<Statechart machine={connectionMachine} snapshot={null} />);
+    const svg = await chart();
+    const translate = () =>
+      /translate\(([-\d.]+),([-\d.]+)\)/
+        .exec(svg.querySelector(':scope > g')?.getAttribute('transform') ?? '')
+        ?.slice(1)
+        .map(Number);
+    const [x, y] = translate() ?? [];
+    svg.focus();
+    expect(document.activeElement).toBe(svg);
+    fireEvent.keyDown(svg, { key: 'ArrowLeft' });
+    fireEvent.keyDown(svg, { key: 'ArrowUp' });
+    expect(translate()).toEqual([(x ?? 0) + 40, (y ?? 0) + 40]);
+  });
 });
