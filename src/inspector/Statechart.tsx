@@ -6,6 +6,7 @@
  */
 import { type KeyboardEvent, type PointerEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
+import { fitView, takenEdges, type View, zoomAt } from './chartView';
 import { activeStateIds, type ChartEdge } from './graph';
 import { type ChartLayout, type EdgeLayout, LINE, laidOut, layoutChart } from './layout';
 import './inspector.css';
@@ -16,16 +17,8 @@ export interface StatechartProps {
   lastTransition?: { source: string; target: string[]; event: string } | null;
 }
 
-interface View {
-  scale: number;
-  x: number;
-  y: number;
-}
-
 /** The side panel's width when the container cannot be measured (jsdom, a hidden panel). */
 const FALLBACK_WIDTH = 420;
-/** Below this, fitting the width would make the text unreadable: the chart is panned instead. */
-const MIN_FIT_SCALE = 0.5;
 const MAX_HEIGHT = 640;
 
 export function Statechart({ machine, snapshot, lastTransition = null }: StatechartProps) {
@@ -38,6 +31,7 @@ export function Statechart({ machine, snapshot, lastTransition = null }: Statech
     const chart = laidOut(machine);
     return chart ? fitView(chart, FALLBACK_WIDTH) : null;
   });
+  const [failure, setFailure] = useState<string | null>(null);
   const frame = useRef<HTMLDivElement>(null);
   const svg = useRef<SVGSVGElement>(null);
   const drag = useRef<{ x: number; y: number; view: View } | null>(null);
@@ -45,11 +39,17 @@ export function Statechart({ machine, snapshot, lastTransition = null }: Statech
 
   useEffect(() => {
     let current = true;
-    layoutChart(machine).then((chart) => {
-      if (!current) return;
-      setLayout({ machine, chart });
-      setView(fitView(chart, frame.current?.clientWidth || FALLBACK_WIDTH));
-    });
+    setFailure(null);
+    layoutChart(machine).then(
+      (chart) => {
+        if (!current) return;
+        setLayout({ machine, chart });
+        setView(fitView(chart, frame.current?.clientWidth || FALLBACK_WIDTH));
+      },
+      (error: unknown) => {
+        if (current) setFailure(error instanceof Error ? error.message : String(error));
+      },
+    );
     return () => {
       current = false;
     };
@@ -130,7 +130,9 @@ export function Statechart({ machine, snapshot, lastTransition = null }: Statech
         >
           Fit
         </button>
-        {chart ? null : <span className="muted">Laying out…</span>}
+        {chart ? null : (
+          <span className="muted">{failure ? `Could not lay the chart out: ${failure}` : 'Laying out…'}</span>
+        )}
       </div>
       <svg
         ref={svg}
@@ -194,35 +196,6 @@ export function Statechart({ machine, snapshot, lastTransition = null }: Statech
       </svg>
     </div>
   );
-}
-
-function fitView(chart: ChartLayout, width: number): View {
-  const scale = Math.min(1.25, Math.max(MIN_FIT_SCALE, (width - 4) / chart.width));
-  // Too wide even at the smallest readable scale: start at the top-left corner, centred otherwise.
-  const x = Math.max(0, (width - chart.width * scale) / 2);
-  return { scale, x, y: 4 };
-}
-
-function zoomAt(view: View, factor: number, px: number, py: number): View {
-  const scale = Math.min(4, Math.max(0.15, view.scale * factor));
-  const k = scale / view.scale;
-  return { scale, x: px - (px - view.x) * k, y: py - (py - view.y) * k };
-}
-
-/** The transitions the last step took: the same source state, event type and (if any) targets. */
-function takenEdges(chart: ChartLayout | null, last: StatechartProps['lastTransition']): Set<ChartEdge> {
-  const taken = new Set<ChartEdge>();
-  if (!chart || !last) return taken;
-  const source = last.source.replace(/^#/, '');
-  const targets = new Set(last.target.map((t) => t.replace(/^#/, '')));
-  for (const edge of chart.graph.edges)
-    if (
-      edge.source === source &&
-      edge.event === last.event &&
-      (targets.size === 0 ? edge.targets.length === 0 : edge.targets.some((t) => targets.has(t)))
-    )
-      taken.add(edge);
-  return taken;
 }
 
 function StateBox(props: { chart: ChartLayout; id: string; active: Set<string>; taken: Set<ChartEdge> }) {
