@@ -1,0 +1,5 @@
+import { describeModel } from './run';
+import { sendingSpec } from './sending';
+
+describeModel('full', sendingSpec);
+describeModel('basic', sendingSpec);

@@ -1,0 +1,150 @@
+/**
+ * Sending to bob, as the person sees a message: pending while the server is slow; delivered (bob holds a
+ * stream, full backend) or stored once (basic); failed after a 4xx, then retried; written while offline,
+ * kept across a reload, and sent exactly once with its own clientId when the connection is back.
+ */
+import { randomUUID } from 'node:crypto';
+import { HttpResponse, http } from 'msw';
+import { expect } from 'vitest';
+import { createMachine } from 'xstate';
+import type { ModelSpec } from './run';
+import { BASE_URL, connectionTags, type System, sendsTo, signIn, until } from './system';
+
+export const sendingModel = createMachine({
+  id: 'sending',
+  initial: 'draft',
+  states: {
+    draft: {
+      on: {
+        'user.send': 'delivered',
+        'user.sendWhileServerSlow': 'pending',
+        'user.sendRejected': 'failed',
+        'network.down': 'offline',
+      },
+    },
+    pending: { on: { 'network.answers': 'delivered', 'user.reload': 'delivered' } },
+    failed: { on: { 'user.retry': 'delivered' } },
+    offline: { on: { 'user.send': 'pendingOffline' } },
+    pendingOffline: { on: { 'user.reload': 'pendingOfflineAfterReload', 'network.back': 'delivered' } },
+    pendingOfflineAfterReload: { on: { 'network.back': 'delivered' } },
+    delivered: { on: { 'user.send': 'delivered' } },
+  },
+});
+
+/** The clientIds written in each system, in order. */
+const written = new WeakMap<System, string[]>();
+const last = (system: System) => written.get(system)?.at(-1) ?? '';
+
+function write(system: System): void {
+  const clientId = randomUUID();
+  written.set(system, [...(written.get(system) ?? []), clientId]);
+  system.actor.send({
+    type: 'message.send',
+    to: 'bob',
+    content: `hello ${clientId.slice(0, 8)}`,
+    clientId,
+    createdAt: Date.now(),
+  });
+}
+
+const onServer = (system: System, clientId: string) =>
+  system.backend.state
+    .conversation('bob', 'alice')
+    .filter((m) => m.content === `hello ${clientId.slice(0, 8)}`);
+
+const entry = (system: System, clientId: string) =>
+  sendsTo(system, 'bob')
+    .find((e) => e.clientId === clientId)
+    ?.ref.getSnapshot();
+
+const backOnline = async (system: System) => {
+  system.backend.faults.clear('all');
+  system.actor.send({ type: 'connection.retryNow' });
+  await until(() => system.actor.getSnapshot().context.online, 'online again');
+};
+
+const pendingNotStored = async (system: System) => {
+  expect(entry(system, last(system))?.hasTag('pending')).toBe(true);
+  expect(onServer(system, last(system))).toHaveLength(0);
+};
+
+export const sendingSpec: ModelSpec = {
+  name: 'sending',
+  model: sendingModel,
+  setup: async (system) => {
+    if (system.variant === 'full') system.backend.state.connectStream('bob');
+    await signIn(system);
+    await until(() => system.actor.getSnapshot().context.online, 'online');
+  },
+  events: {
+    'user.send': async (system) => write(system),
+    'user.sendWhileServerSlow': async (system) => {
+      system.backend.faults.set('send', 'slow', { once: true, delayMs: 400 });
+      write(system);
+      await until(() => entry(system, last(system))?.hasTag('sending') === true, 'the post to start');
+    },
+    'network.answers': async () => {},
+    'user.sendRejected': async (system) => {
+      system.server.use(
+        http.post(
+          `${BASE_URL}/api/messages`,
+          () =>
+            HttpResponse.json(
+              { success: false, error: 'The message was refused.', code: 'bad_request' },
+              { status: 400 },
+            ),
+          { once: true },
+        ),
+      );
+      write(system);
+      await until(() => entry(system, last(system))?.hasTag('failed') === true, 'the refusal');
+    },
+    'user.retry': async (system) => system.actor.send({ type: 'message.retry', clientId: last(system) }),
+    'network.down': async (system) => {
+      system.backend.faults.set('all', 'down');
+      system.backend.state.endStreams('alice');
+      system.wake();
+      await until(() => connectionTags(system).offline, 'offline');
+    },
+    'network.back': backOnline,
+    'user.reload': async (system) => {
+      system.reload();
+      await until(() => system.actor.getSnapshot().hasTag('signedIn'), 'the session restored');
+      // The kept message is back in the outbox (or, sent again at once, already on the server).
+      await until(
+        () => entry(system, last(system)) !== undefined || onServer(system, last(system)).length > 0,
+        'the outbox restored',
+      );
+    },
+  },
+  states: {
+    draft: async (system) => {
+      expect(sendsTo(system, 'bob')).toHaveLength(0);
+    },
+    pending: pendingNotStored,
+    pendingOffline: pendingNotStored,
+    pendingOfflineAfterReload: pendingNotStored,
+    offline: async (system) => {
+      expect(connectionTags(system).offline).toBe(true);
+    },
+    failed: async (system) => {
+      expect(entry(system, last(system))?.hasTag('failed')).toBe(true);
+      expect(onServer(system, last(system))).toHaveLength(0);
+      expect(system.activity.some((a) => a.kind === 'error' && a.text.startsWith('Send failed'))).toBe(true);
+    },
+    delivered: async (system) => {
+      for (const clientId of written.get(system) ?? []) {
+        await until(() => onServer(system, clientId).length > 0, 'the server to have the message');
+        if (system.variant === 'full') {
+          await until(() => {
+            const send = entry(system, clientId);
+            return send === undefined || send.hasTag('delivered');
+          }, 'the delivered mark');
+        }
+        // Exactly once, whatever was retried, reloaded or answered late.
+        expect(onServer(system, clientId)).toHaveLength(1);
+        expect(entry(system, clientId)?.hasTag('failed') ?? false).toBe(false);
+      }
+    },
+  },
+};
