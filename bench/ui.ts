@@ -566,7 +566,9 @@ function instrument() {
     const log = document.querySelector('[role="log"][aria-label="Messages"]');
     if (!log) return false;
     const box = log.getBoundingClientRect();
-    const items = log.querySelectorAll('article, [role="listitem"], li');
+    // A live collection: cheap to index from the end, even with the baseline's 10,000 articles.
+    const articles = log.getElementsByTagName('article');
+    const items = articles.length > 0 ? articles : log.querySelectorAll('[role="listitem"], li');
     for (let i = items.length - 1; i >= 0 && i >= items.length - 20; i--) {
       const item = items[i] as Element;
       if (!item.textContent?.includes(text)) continue;
@@ -714,7 +716,17 @@ async function openConversation(env: Env, page: Page, text = env.newest) {
   await sleep(OPEN_SETTLE_MS + 200);
   const f = await figuresOf(page);
   if (f.clickAt === null || f.shownAt === null) throw new Error('the click or the showing was not recorded');
+  const clickAt = f.clickAt;
+  const fetches = await page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .filter((e) => e.name.includes('/api/messages'))
+      .map((e) => ({ start: e.startTime, end: (e as PerformanceResourceTiming).responseEnd })),
+  );
+  const after = fetches.filter((e) => e.start >= clickAt);
   return {
+    firstRequestMs: after.length ? (after[0]?.start ?? 0) - clickAt : Number.NaN,
+    lastResponseMs: after.length ? Math.max(...after.map((e) => e.end)) - clickAt : Number.NaN,
     shownMs: f.shownAt - f.clickAt,
     longTasks: inWindow(f.longTasks, f.clickAt, f.shownAt + OPEN_SETTLE_MS),
     attribution: attribution(f.loafs, f.clickAt, f.shownAt + OPEN_SETTLE_MS),
@@ -723,6 +735,9 @@ async function openConversation(env: Env, page: Page, text = env.newest) {
 }
 
 interface OpenRound {
+  /** From the click to the first request for messages, and to the end of the last answer before showing. */
+  firstRequestMs: number;
+  lastResponseMs: number;
   shownMs: number;
   longTasks: LongTask[];
   attribution: string[];
@@ -786,6 +801,11 @@ async function scenarioBurst(
         const due = started + ((i - 1) * 1000) / BURST_RATE;
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
+        if (i === total)
+          await page.evaluate(
+            (t) => (window as unknown as { __benchWatch: (t: string) => void }).__benchWatch(t),
+            lastContent,
+          );
         const content = i === total ? lastContent : `burst ${runId} message ${i}: ${seedText(i)}`;
         sends.push(
           pool
@@ -804,7 +824,7 @@ async function scenarioBurst(
             }),
         );
       }
-      lastSentAt = performance.now();
+      lastSentAt = performance.timeOrigin + performance.now();
       await Promise.all(sends);
     })();
     const typing = (async () => {
@@ -821,11 +841,7 @@ async function scenarioBurst(
     await sleep(BURST_TAIL_MS);
     const to = await pageNow(page);
     if (traceFile) await env.browser.stopTracing();
-    // Outside the measured window: does the last message show up at all, and how long after it was sent?
-    await page.evaluate(
-      (t) => (window as unknown as { __benchWatch: (t: string) => void }).__benchWatch(t),
-      lastContent,
-    );
+    // Does the last message show up at all (watched for since just before it was sent), and when?
     const lastShown = await page
       .waitForFunction(() => (window as unknown as { __bench: PageFigures }).__bench.shownAt !== null, null, {
         timeout: CATCH_UP_LIMIT_MS,
@@ -835,7 +851,11 @@ async function scenarioBurst(
         () => true,
         () => false,
       );
-    const caughtUpMs = lastShown ? performance.now() - lastSentAt : Number.NaN;
+    const shownEpoch = await page.evaluate(() => {
+      const s = (window as unknown as { __bench: PageFigures }).__bench.shownAt;
+      return s === null ? null : performance.timeOrigin + s;
+    });
+    const caughtUpMs = shownEpoch === null ? Number.NaN : shownEpoch - lastSentAt;
     const tail = await page.evaluate(() => {
       const log = document.querySelector('[role="log"][aria-label="Messages"]');
       const items = log ? [...log.querySelectorAll('article')] : [];
@@ -1031,6 +1051,7 @@ async function main() {
 
   const notes = [
     `keys typed per page: ${keys('parley').length} / ${keys('baseline').length}; Event Timing max duration of key/input events: Parley ${ms(Math.max(...bursts.parley.map((r) => r.eventTimingMax)))}, baseline ${ms(Math.max(...bursts.baseline.map((r) => r.eventTimingMax)))}`,
+    `Parley opening, medians from the click: first messages request ${ms(median(opens.parley.map((r) => r.firstRequestMs)))} (the debounce), last answer in ${ms(median(opens.parley.map((r) => r.lastResponseMs)))}, newest shown ${ms(show('parley'))}; baseline: first request ${ms(median(opens.baseline.map((r) => r.firstRequestMs)))}, last of its ${Math.ceil(MESSAGES / API_PAGE_MAX)} answers ${ms(median(opens.baseline.map((r) => r.lastResponseMs)))}, shown ${ms(show('baseline'))}`,
     `per open round, shown after (ms): Parley ${opens.parley.map((r) => r.shownMs.toFixed(0)).join(', ')}; baseline ${opens.baseline.map((r) => r.shownMs.toFixed(0)).join(', ')}`,
     `node samples during the burst (each second): Parley ${bursts.parley.map((r) => r.nodeSamples.join(' ')).join(' | ')}; baseline ${bursts.baseline.map((r) => r.nodeSamples.join(' ')).join(' | ')}`,
     `burst sends refused: Parley ${bursts.parley.map((r) => r.refused).join(', ')}, baseline ${bursts.baseline.map((r) => r.refused).join(', ')}; last burst message visible in the log (within ${CATCH_UP_LIMIT_MS / 1000} s), after: Parley ${bursts.parley.map((r) => (r.lastShown ? ms(r.caughtUpMs) : 'never')).join(', ')}, baseline ${bursts.baseline.map((r) => (r.lastShown ? ms(r.caughtUpMs) : 'never')).join(', ')}`,

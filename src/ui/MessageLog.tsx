@@ -1,4 +1,4 @@
-import { forwardRef, useMemo, useRef, useState } from 'react';
+import { forwardRef, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type Components, type ScrollerProps, Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import { buildTimeline, firstUnreadKey, type TimelineEntry } from '../../machines/timeline';
 import { useChatEvents, useConversation, useOpenings, useSends } from './hooks';
@@ -56,6 +56,9 @@ const justWritten = (entry: TimelineEntry | undefined) =>
 const lastReceivedKey = (entries: readonly TimelineEntry[]) =>
   entries.findLast((e) => e.direction === 'received')?.key ?? null;
 
+/** Within this many pixels of the end, the reader is at the bottom (Virtuoso's default threshold). */
+const AT_BOTTOM_PX = 4;
+
 /** The open conversation's messages, virtualised; mounted once the first page is in. */
 export function MessageLog({ peer }: { peer: string }) {
   const { messages, loading, loadingOlder, canLoadOlder } = useConversation();
@@ -74,6 +77,32 @@ export function MessageLog({ peer }: { peer: string }) {
   const [awayFrom, setAwayFrom] = useState<string | null | undefined>(undefined);
   const newest = lastReceivedKey(entries);
   const showNews = awayFrom !== undefined && newest !== awayFrom;
+
+  // Whether the reader follows the newest messages. Only the reader leaves the bottom (by scrolling up):
+  // Virtuoso's own at-bottom flag also turns false for a frame whenever messages arrive, until it has scrolled
+  // to them; taken at its word, a burst (tens a second) stops the following and flickers "New messages".
+  const following = useRef(false);
+  const latest = useRef(entries);
+  latest.current = entries;
+  const [scroller, setScroller] = useState<HTMLElement | null>(null);
+  const onScroller = useCallback((el: HTMLElement | Window | null) => {
+    setScroller(el instanceof HTMLElement ? el : null);
+  }, []);
+  useEffect(() => {
+    if (!scroller) return;
+    let last = scroller.scrollTop;
+    const onScroll = () => {
+      const top = scroller.scrollTop;
+      const fromEnd = scroller.scrollHeight - top - scroller.clientHeight;
+      if (top < last && fromEnd > AT_BOTTOM_PX && following.current) {
+        following.current = false;
+        setAwayFrom(lastReceivedKey(latest.current));
+      }
+      last = top;
+    };
+    scroller.addEventListener('scroll', onScroll, { passive: true });
+    return () => scroller.removeEventListener('scroll', onScroll);
+  }, [scroller]);
 
   if (loading) {
     return (
@@ -98,9 +127,18 @@ export function MessageLog({ peer }: { peer: string }) {
           dividerIndex >= 0 ? { index: dividerIndex, align: 'start' } : { index: 'LAST', align: 'end' }
         }
         alignToBottom
-        // Follows new messages while the reader is at the bottom; one they just wrote is shown wherever they are.
-        followOutput={(atBottom) => (atBottom || justWritten(entries.at(-1)) ? 'auto' : false)}
-        atBottomStateChange={(atBottom) => setAwayFrom(atBottom ? undefined : lastReceivedKey(entries))}
+        // Follows new messages while the reader follows them; one they just wrote is shown wherever they are.
+        scrollerRef={onScroller}
+        atBottomThreshold={AT_BOTTOM_PX}
+        followOutput={(atBottom) =>
+          atBottom || following.current || justWritten(entries.at(-1)) ? 'auto' : false
+        }
+        atBottomStateChange={(atBottom) => {
+          if (atBottom) {
+            following.current = true;
+            setAwayFrom(undefined);
+          } else if (!following.current) setAwayFrom(lastReceivedKey(entries));
+        }}
         startReached={() => {
           if (canLoadOlder) loadOlder();
         }}
