@@ -31,7 +31,7 @@ export interface Collector {
   inspect(event: InspectionEvent): void;
   /** `listener` runs at most once per scheduled flush after new events. Returns the unsubscribe. */
   subscribe(listener: () => void): () => void;
-  /** Changes with every flush: a cheap `useSyncExternalStore` snapshot. */
+  /** Changes at a flush (or a subscribe) when events came in: a cheap `useSyncExternalStore` snapshot. */
   version(): number;
   events(): InspectionRecord[];
   actorTree(): ActorNode[];
@@ -80,6 +80,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   let start = 0; // index in `ring` of the oldest record once full
   let seq = 0;
   let version = 0;
+  let flushed = 0; // `version` as of the last flush: what renders read, so they follow the frames
   let scheduled = false;
   const listeners = new Set<() => void>();
 
@@ -170,6 +171,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
   function flush() {
     scheduled = false;
+    flushed = version;
     for (const listener of [...listeners]) listener();
   }
 
@@ -233,9 +235,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     inspect,
     subscribe(listener) {
       listeners.add(listener);
+      flushed = version; // a new reader starts from what is there now
       return () => listeners.delete(listener);
     },
-    version: () => version,
+    version: () => flushed,
     events,
     actorTree() {
       if (treeVersion !== version) {

@@ -81,8 +81,11 @@ describe('the inspection collector', () => {
     actor.getSnapshot().children.selection?.send({ type: 'friend.select', username: 'bob' });
     actor.getSnapshot().children.selection?.send({ type: 'friend.select', username: 'carol' });
     expect(flushes).toHaveLength(1);
+    const before = collector.version();
     flushes.shift()?.();
     expect(heard).toBe(1);
+    // What a render reads changes with the frame, not with each event.
+    expect(collector.version()).toBeGreaterThan(before);
     stop();
     actor.getSnapshot().children.selection?.send({ type: 'friend.select', username: 'dave' });
     expect(flushes).toHaveLength(0);

@@ -1,5 +1,8 @@
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { VirtuosoMockContext } from 'react-virtuoso';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EventLog } from '../../src/inspector/EventLog';
+import type { InspectionRecord } from '../../src/inspector/trace';
 import type { MockBackend } from '../../src/mocks/backend';
 import { logIn, openConversation, renderApp, startBackend, stopAll } from './harness';
 
@@ -119,5 +122,60 @@ describe.each([
     await user.click(within(inspector()).getByRole('button', { name: 'Back to live' }));
     expect(within(inspector()).queryByRole('slider')).toBeNull();
     expect(snapshotRegion().textContent).toContain('signedIn');
+  });
+});
+
+describe('the event log', () => {
+  afterEach(() => cleanup());
+
+  it('renders only the rows in view, however many events there are, and filters by type', async () => {
+    const records: InspectionRecord[] = Array.from({ length: 5000 }, (_, i) => ({
+      seq: i + 1,
+      time: Date.UTC(2026, 0, 1, 12, 0, 0, i),
+      kind: 'event',
+      actor: 'a2',
+      source: 'a1',
+      type: i % 2 ? 'message.send' : 'push.batch',
+      event: { type: i % 2 ? 'message.send' : 'push.batch', n: i },
+    }));
+    render(
+      <VirtuosoMockContext.Provider value={{ viewportHeight: 600, itemHeight: 50 }}>
+        <EventLog records={records} nameOf={(key) => (key === 'a1' ? 'app' : 'outbox')} />
+      </VirtuosoMockContext.Provider>,
+    );
+    const log = screen.getByRole('log', { name: 'Events' });
+    await waitFor(() => expect(log.querySelectorAll('.event-row').length).toBeGreaterThan(0));
+    expect(log.querySelectorAll('.event-row').length).toBeLessThan(50);
+    expect(log.textContent).toContain('app → outbox');
+    fireEvent.change(screen.getByRole('searchbox'), { target: { value: 'push' } });
+    await waitFor(() => {
+      expect(log.textContent).toContain('push.batch');
+      expect(log.textContent).not.toContain('message.send');
+    });
+  });
+
+  it('holds still while paused, and catches up on Resume', async () => {
+    const record = (seq: number, type: string): InspectionRecord => ({
+      seq,
+      time: Date.UTC(2026, 0, 1),
+      kind: 'event',
+      actor: 'a1',
+      type,
+      event: { type },
+    });
+    const first = [record(1, 'friend.select')];
+    const withLog = (records: InspectionRecord[]) => (
+      <VirtuosoMockContext.Provider value={{ viewportHeight: 600, itemHeight: 50 }}>
+        <EventLog records={records} nameOf={() => 'app'} />
+      </VirtuosoMockContext.Provider>
+    );
+    const view = render(withLog(first));
+    const log = screen.getByRole('log', { name: 'Events' });
+    fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
+    view.rerender(withLog([...first, record(2, 'message.send')]));
+    await waitFor(() => expect(log.textContent).toContain('friend.select'));
+    expect(log.textContent).not.toContain('message.send');
+    fireEvent.click(screen.getByRole('button', { name: 'Resume' }));
+    await waitFor(() => expect(log.textContent).toContain('message.send'));
   });
 });
