@@ -1,5 +1,5 @@
 import { describeModel } from './run';
 import { sendingSpec } from './sending';
 
-describeModel('full', sendingSpec);
-describeModel('basic', sendingSpec);
+describeModel('full', sendingSpec('full'));
+describeModel('basic', sendingSpec('basic'));
