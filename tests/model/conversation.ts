@@ -40,7 +40,7 @@ const conversation = (system: System) =>
 const select = (username: string) => async (system: System) => {
   if (conversation(system)) {
     // The open conversation's refresh answers late: after the switch, if the old actor were still there.
-    system.backend.faults.set('messages', 'slow', { once: true, delayMs: 500 });
+    system.backend.faults.set('messages', 'slow', { once: true, delayMs: 1500 });
     system.wake();
   }
   system.actor.send({ type: 'friend.select', username });
@@ -66,6 +66,10 @@ const open =
     expect(ids(held)).toEqual(ids(server.slice(-held.length)));
     if (options.older) expect(held.length).toBe(server.length);
     else expect(held.length).toBeGreaterThanOrEqual(Math.min(server.length, 50));
+    // Leaving a conversation aborted its requests: nothing for another peer is still on its way.
+    for (const other of ['bob', 'carol'].filter((p) => p !== peer)) {
+      expect(system.messagesInFlight(other), `fetches for ${other} in flight`).toBe(0);
+    }
     shown.set(system, peer);
   };
 

@@ -18,7 +18,7 @@ export interface ModelSpec {
 
 /** One test per generated path, then a check that the paths took every transition of the model. */
 export function describeModel(variant: MockVariant, spec: ModelSpec): void {
-  const paths = generatePaths(spec.model, { simpleLimit: spec.simpleLimit ?? 12 });
+  const paths = generatePaths(spec.model, { simpleLimit: spec.simpleLimit ?? 40 });
   describe(`${spec.name} (${variant} backend)`, () => {
     let system: System | null = null;
     afterEach(() => {

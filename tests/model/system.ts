@@ -38,6 +38,8 @@ export interface System {
   server: ReturnType<typeof createMockServer>['server'];
   actor: Actor<ParleyMachine>;
   activity: ActivityEntry[];
+  /** Message fetches for `peer` started and not yet settled (an aborted one settles at once). */
+  messagesInFlight(peer: string): number;
   /** A browser wake-up (focus, online): the app re-checks and refreshes at once. */
   wake(): void;
   /** Stops the actor and starts a new one on the same storage, as a page reload does. */
@@ -67,11 +69,20 @@ export function startSystem(variant: MockVariant, options: { bobHistory?: number
       return () => clearTimeout(timer);
     },
   };
-  const api = createApiClient({
+  const client = createApiClient({
     baseUrl: BASE_URL,
     fetch: (url, init) => globalThis.fetch(url, init),
     timeoutMs: TIMEOUT_MS,
   });
+  const inFlight = new Map<string, number>();
+  const api: typeof client = {
+    ...client,
+    messages(...args) {
+      const peer = args[1].peer;
+      inFlight.set(peer, (inFlight.get(peer) ?? 0) + 1);
+      return client.messages(...args).finally(() => inFlight.set(peer, (inFlight.get(peer) ?? 1) - 1));
+    },
+  };
   const storage: ParleyStorage = createMemoryStorage();
   const machine = createParleyMachine({ api, storage, env });
   const activity: ActivityEntry[] = [];
@@ -88,6 +99,7 @@ export function startSystem(variant: MockVariant, options: { bobHistory?: number
     server,
     actor: boot(),
     activity,
+    messagesInFlight: (peer) => inFlight.get(peer) ?? 0,
     wake: () => {
       for (const listener of listeners) listener('focus');
     },
