@@ -27,6 +27,8 @@
 //   2. a burst: bob sends 50 messages/s for 10 s through the API (undici, paced), while the bench types into
 //      the `Message` box (one key every 100 ms): long tasks, message DOM nodes in the log (sampled each
 //      second, max), and typing latency p50/p99/max.
+//   3. the same burst on Parley with the inspector open (its `Inspector` button, after the conversation is
+//      open): long tasks and typing latency, as extra rows.
 // Prints a table and writes bench/results/ui-<date>.json. The browser and the child are stopped on exit,
 // error and SIGINT/SIGTERM/SIGHUP.
 //
@@ -774,10 +776,16 @@ async function scenarioBurst(
   kind: Kind,
   round: number,
   pool: import('undici').Pool,
+  inspector = false,
 ): Promise<BurstRound> {
   const { page, close } = await openPage(env, kind);
   try {
     await openConversation(env, page, await newestNow(env, pool));
+    if (inspector) {
+      // The live inspector beside the chat (its button, UI.md), the root selected, following every event.
+      await page.getByRole('button', { name: 'Inspector', exact: true }).click();
+      await page.getByRole('region', { name: 'Inspector', exact: true }).waitFor({ timeout: 30_000 });
+    }
     await sleep(1500);
     await page.getByRole('textbox', { name: 'Message', exact: true }).click();
     let traceFile: string | null = null;
@@ -789,7 +797,7 @@ async function scenarioBurst(
       await env.browser.startTracing(page, { path: traceFile, screenshots: false });
     }
     const from = await pageNow(page);
-    const runId = `${process.pid.toString(36)}${Date.now().toString(36)}-${kind}${round}`;
+    const runId = `${process.pid.toString(36)}${Date.now().toString(36)}-${kind}${round}${inspector ? 'i' : ''}`;
     const total = BURST_RATE * BURST_SECONDS;
     const lastContent = `burst ${runId} message ${total} (last)`;
     let refused = 0;
@@ -970,6 +978,15 @@ async function main() {
       );
     }
   }
+  // The same burst on Parley with the inspector open.
+  const inspected: BurstRound[] = [];
+  for (let round = 1; round <= BURST_ROUNDS; round++) {
+    const r = await scenarioBurst(env, 'parley', round, pool, true);
+    inspected.push(r);
+    progress(
+      `burst round ${round}/${BURST_ROUNDS}, parley with the inspector open: ${r.longTasks.length} long tasks, typing p99 ${ms(percentile(r.keyLatencies, 99))}, ${r.refused} refused, last shown: ${r.lastShown}`,
+    );
+  }
   const chromiumVersion = browser.version();
   await pool.close();
   await tearDown();
@@ -987,6 +1004,7 @@ async function main() {
       : `${tasks.length} in ${rounds} rounds (max ${ms(Math.max(...tasks.map((t) => t.duration)))}, total ${ms(tasks.reduce((a, t) => a + t.duration, 0))})`;
   const parleyShowNet = show('parley') - SELECTION_DEBOUNCE_MS;
   const p = (k: Kind, q: number) => percentile(keys(k), q);
+  const inspectedKeys = inspected.flatMap((r) => r.keyLatencies);
   const rows: Row[] = [
     {
       measure: 'Open 10,000 msgs: click → newest visible (median)',
@@ -1044,8 +1062,26 @@ async function main() {
       goal: '',
       pass: null,
     },
+    {
+      measure: `Inspector open, ${BURST_RATE} msgs/s for ${BURST_SECONDS} s: long tasks > 50 ms`,
+      parley: taskText(
+        inspected.flatMap((r) => r.longTasks),
+        BURST_ROUNDS,
+      ),
+      baseline: '—',
+      goal: '0',
+      pass: inspected.every((r) => r.longTasks.length === 0),
+    },
+    {
+      measure: '  … typing key → next frame p50 / p99 / max',
+      parley: [50, 99, 100].map((q) => ms(percentile(inspectedKeys, q))).join(' / '),
+      baseline: '—',
+      goal: `p99 ≤ ${GOALS.typingMs} ms`,
+      pass: percentile(inspectedKeys, 99) <= GOALS.typingMs,
+    },
   ];
   const valid =
+    inspected.every((r) => r.refused === 0 && r.lastShown) &&
     bursts.parley.every((r) => r.refused === 0 && r.lastShown) &&
     bursts.baseline.every((r) => r.refused === 0 && r.lastShown);
 
@@ -1066,6 +1102,14 @@ async function main() {
     if (burst.length)
       notes.push(`${k} long frames during the burst, by cause: ${burst.slice(0, 4).join('; ')}`);
   }
+  notes.push(
+    `inspector open: keys typed ${inspectedKeys.length}; last burst message visible after ${inspected.map((r) => (r.lastShown ? ms(r.caughtUpMs) : 'never')).join(', ')}; long frames by cause: ${
+      inspected
+        .flatMap((r) => r.attribution)
+        .slice(0, 4)
+        .join('; ') || 'none'
+    }`,
+  );
   if (!valid) notes.push('INVALID: some burst sends were refused or the last one was not shown (see above)');
   const traces = bursts.parley.flatMap((r) => (r.traceFile ? [r.traceFile] : []));
   if (traces.length) notes.push(`Chromium traces: ${traces.join(', ')}`);
@@ -1122,6 +1166,7 @@ async function main() {
         notes,
         opens,
         bursts,
+        inspected,
       },
       null,
       2,
