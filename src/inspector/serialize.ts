@@ -19,6 +19,13 @@ const isPlainObject = (value: object) => {
   return proto === Object.prototype || proto === null;
 };
 
+/**
+ * Secrets never leave through the inspector: a trace is a file people share, and the Snapshot and Events
+ * views are on screen. The values of these keys (any depth) are shown as "[redacted]".
+ */
+const SECRET_KEYS = new Set(['password', 'token', 'authorization', 'secret']);
+export const REDACTED = '[redacted]';
+
 /** Past this many values one copy stops descending: a payload is for reading, not a heap dump. */
 const BUDGET = 50_000;
 
@@ -61,6 +68,10 @@ export function toPlain(value: unknown): Json | undefined {
       if (Array.isArray(object)) return object.map((element) => copy(element, depth + 1) ?? null);
       const out: { [key: string]: Json } = {};
       for (const [key, element] of Object.entries(object)) {
+        if (SECRET_KEYS.has(key.toLowerCase())) {
+          out[key] = REDACTED;
+          continue;
+        }
         const plain = copy(element, depth + 1);
         if (plain !== undefined) out[key] = plain;
       }
