@@ -24,7 +24,7 @@ export interface ConversationContext {
   messages: MessageBody[];
   /** The ETag of the last feed answer merged; any answer already merged can safely come back as 304. */
   etag: string | null;
-  /** Older messages may exist before the window. */
+  /** Older messages may exist before the loaded range of messages. */
   hasOlder: boolean;
   online: boolean;
   transport: Transport;
@@ -38,7 +38,7 @@ type Answer = Conditional<MessageBody[]>;
 const newestPage = (peer: string): MessagesPage => ({ peer, limit: PAGE_SIZE });
 
 /**
- * A feed answer merged into the window. A full newest page that starts above the newest message held
+ * A feed answer merged into the loaded range. A full newest page that starts above the newest message held
  * (the first page, or more than a page arrived since the last fetch) would leave a gap: the window then
  * restarts at that page, with history behind it, so it stays contiguous. The first page sets `hasOlder`.
  */
