@@ -43,6 +43,7 @@ import type { AnyActorRef, Subscription } from 'xstate';
 import type { MessageBody } from '../machines/ports';
 import { createNodeApiClient, type NodeApiClient } from '../src/api/node';
 import { createParleyClient, type ParleyClient } from '../src/client';
+import { cpuPressure, intFromEnv, markdownTable, percentile } from './lib';
 import type { ServeOptions, ServeReady } from './serve';
 
 const SIZES = listFromEnv('BENCH_CLIENTS', [100, 500, 1000]);
@@ -73,14 +74,6 @@ const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = join(BENCH_DIR, 'results');
 const TSX = import.meta.resolve('tsx');
-
-function intFromEnv(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${text}".`);
-  return n;
-}
 
 function listFromEnv(name: string, fallback: number[]): number[] {
   const text = process.env[name];
@@ -188,16 +181,6 @@ function cpuMsOf(pid: number | undefined): number | null {
 }
 
 /** The share of the last 10 s in which some runnable task waited for a CPU (Linux PSI), or null. */
-function cpuPressureNow(): number | null {
-  try {
-    const line = readFileSync('/proc/pressure/cpu', 'utf8').split('\n')[0] ?? '';
-    const match = /avg10=([\d.]+)/.exec(line);
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Heap in use after full collections (twice: the first may leave weakly held and finalised objects). */
 async function settledHeap() {
   await sleep(50);
@@ -241,12 +224,6 @@ const ready = (c: ParleyClient, partner: string) => {
 
 // ---------------------------------------------------------------------------------------------------------
 // Statistics and formatting
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
-}
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : '—');
@@ -556,7 +533,7 @@ async function runSize(n: number): Promise<SizeResult> {
     loopDelay.disable();
     gcObserver.disconnect();
     const cpu = process.cpuUsage(cpuBefore);
-    const cpuPressure = cpuPressureNow();
+    const pressure = cpuPressure('avg10');
     const serverCpuAfter = cpuMsOf(server.ready.pid);
     for (const stop of unwatch) stop();
 
@@ -616,7 +593,7 @@ async function runSize(n: number): Promise<SizeResult> {
       pooledP99: percentile(sorted, 99),
       max: sorted.at(-1) ?? Number.NaN,
       rounds: perRound,
-      cpuPressure,
+      cpuPressure: pressure,
       mean: sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length),
       eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       eventLoopDelayMaxMs: loopDelay.max / 1e6,
@@ -658,10 +635,7 @@ function table(results: SizeResult[]): string {
       ? 'PASS'
       : `FAIL (${[r.heapPass ? '' : 'heap', r.latencyPass ? '' : 'latency'].filter(Boolean).join(', ')})`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
-  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i] as number)).join(' | ')} |`;
-  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
-  return [line(header), rule, ...cells.map(line)].join('\n');
+  return markdownTable(header, cells);
 }
 
 async function main() {

@@ -33,6 +33,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Options as CannonOptions, type Result as CannonResult } from 'autocannon';
 import { Agent, type Dispatcher, Pool, request } from 'undici';
+import { cpuPressure, intFromEnv, markdownTable, median, percentile } from './lib';
 import type { ServeOptions, ServeReady } from './serve';
 
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 5);
@@ -58,14 +59,6 @@ const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = join(BENCH_DIR, 'results');
 const TSX = import.meta.resolve('tsx');
-
-function intFromEnv(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${text}".`);
-  return n;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Children and teardown
@@ -160,16 +153,6 @@ function startParley(options: Omit<ServeOptions, 'dbPath'>): Promise<Started<Ser
 }
 
 /** The share of the last 60 s (or 10 s) in which some runnable task waited for a CPU (Linux PSI), or null. */
-function cpuPressure(window: 'avg10' | 'avg60' = 'avg60'): number | null {
-  try {
-    const line = readFileSync('/proc/pressure/cpu', 'utf8').split('\n')[0] ?? '';
-    const match = new RegExp(`${window}=([\\d.]+)`).exec(line);
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** CPU time (user + system, in ms) a process has used so far, from /proc; null where there is no /proc. */
 function cpuMsOf(pid: number | undefined): number | null {
   if (pid === undefined) return null;
@@ -185,15 +168,6 @@ function cpuMsOf(pid: number | undefined): number | null {
 
 // ---------------------------------------------------------------------------------------------------------
 // Statistics and formatting
-
-const median = (values: number[]) => percentile(values, 50);
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
-}
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : '—');
@@ -756,10 +730,7 @@ function table(rows: Row[]): string {
     r.goal,
     r.pass ? 'PASS' : 'FAIL',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
-  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i] as number)).join(' | ')} |`;
-  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
-  return [line(header), rule, ...cells.map(line)].join('\n');
+  return markdownTable(header, cells);
 }
 
 async function main() {

@@ -56,6 +56,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { intFromEnv, median, percentile } from './lib';
 
 const OPEN_ROUNDS = intFromEnv('BENCH_OPEN_ROUNDS', 5);
 const BURST_ROUNDS = intFromEnv('BENCH_BURST_ROUNDS', 1);
@@ -95,14 +96,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
-
-function intFromEnv(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, not "${text}".`);
-  return n;
-}
 
 // =========================================================================================================
 // The child: the real server on the built UI, seeded
@@ -606,15 +599,6 @@ const pageNow = (page: Page) => page.evaluate(() => performance.now());
 
 // =========================================================================================================
 // Statistics and formatting
-
-const median = (values: number[]) => percentile(values, 50);
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;
-}
 
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(0)} ms` : '—');
 const progress = (text: string) => process.stderr.write(`  … ${text}\n`);
