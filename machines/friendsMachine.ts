@@ -50,7 +50,7 @@ type Connection = { online: boolean; transport: Transport };
  * To the parent: `connection.failed` when a call could not reach the server, `activity.report` when an
  * add ends.
  */
-export const friendsMachine = setup({
+const friendsSetup = setup({
   types: {
     input: {} as FriendsInput,
     context: {} as FriendsContext,
@@ -139,7 +139,25 @@ export const friendsMachine = setup({
       }),
     ),
   },
-}).createMachine({
+});
+
+/** The list fetch, the same for the first load and every refresh (with the ETag held, so 304 is cheap). */
+const fetchList = friendsSetup.createStateConfig({
+  invoke: {
+    src: 'fetchFriends',
+    input: ({ context }) => ({ token: context.token, etag: context.etag }),
+    onDone: {
+      target: 'idle',
+      actions: { type: 'storeAnswer', params: ({ event }) => ({ answer: event.output }) },
+    },
+    onError: {
+      target: 'idle',
+      actions: { type: 'storeFailure', params: ({ event }) => ({ failure: toFailure(event.error) }) },
+    },
+  },
+}).invoke;
+
+export const friendsMachine = friendsSetup.createMachine({
   id: 'friends',
   type: 'parallel',
   context: ({ input }) => ({
@@ -194,33 +212,11 @@ export const friendsMachine = setup({
         loading: {
           description: 'The first load: no list yet.',
           tags: ['loading'],
-          invoke: {
-            src: 'fetchFriends',
-            input: ({ context }) => ({ token: context.token, etag: context.etag }),
-            onDone: {
-              target: 'idle',
-              actions: { type: 'storeAnswer', params: ({ event }) => ({ answer: event.output }) },
-            },
-            onError: {
-              target: 'idle',
-              actions: { type: 'storeFailure', params: ({ event }) => ({ failure: toFailure(event.error) }) },
-            },
-          },
+          invoke: fetchList,
         },
         refreshing: {
           description: 'Fetching the list again, with the ETag held: 304 changes nothing.',
-          invoke: {
-            src: 'fetchFriends',
-            input: ({ context }) => ({ token: context.token, etag: context.etag }),
-            onDone: {
-              target: 'idle',
-              actions: { type: 'storeAnswer', params: ({ event }) => ({ answer: event.output }) },
-            },
-            onError: {
-              target: 'idle',
-              actions: { type: 'storeFailure', params: ({ event }) => ({ failure: toFailure(event.error) }) },
-            },
-          },
+          invoke: fetchList,
         },
         idle: {
           description:
