@@ -154,6 +154,19 @@ export const ERROR_CODES = [
   'internal',
 ] as const;
 
+/** API.md's status for each error code: the contract, shared by the server and the mock. */
+export const STATUS_BY_CODE: Record<(typeof ERROR_CODES)[number], number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+};
+
 export const ErrorResponse = v.object({
   success: v.literal(false),
   error: v.string(),

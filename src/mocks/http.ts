@@ -1,19 +1,12 @@
 import { HttpResponse } from 'msw';
 import * as v from 'valibot';
-import { BODY_LIMIT_BYTES, describeIssues, type ErrorBody, type ErrorCode } from '../api/schemas';
-
-/** The reference server's status for each code (src/server/http.ts), repeated so no server module is bundled. */
-const STATUS: Record<ErrorCode, number> = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal: 500,
-};
+import {
+  BODY_LIMIT_BYTES,
+  describeIssues,
+  type ErrorBody,
+  type ErrorCode,
+  STATUS_BY_CODE,
+} from '../api/schemas';
 
 /** A refusal with API.md's status and code; the handler wrapper turns it into the error body. */
 export class MockHttpError extends Error {
@@ -41,7 +34,7 @@ export function json(body: unknown, status = 200, headers: Record<string, string
 
 export function errorResponse(code: ErrorCode, error: string): Response {
   const body: ErrorBody = { success: false, error, code };
-  return json(body, STATUS[code]);
+  return json(body, STATUS_BY_CODE[code]);
 }
 
 export const noContent = (): Response => new HttpResponse(null, { status: 204, headers: API_HEADERS });

@@ -7,11 +7,11 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import pkg from '../../package.json' with { type: 'json' };
-import { BODY_LIMIT_BYTES } from '../api/schemas';
+import { BODY_LIMIT_BYTES, STATUS_BY_CODE } from '../api/schemas';
 import type { ServerContext } from './context';
 import { DEFAULT_HASHING, type HashingOptions } from './credentials';
 import { hostAllowed } from './hosts';
-import { errorBody, HttpError, STATUS_CODES } from './http';
+import { errorBody, HttpError } from './http';
 import { createMemoryHub, type Hub } from './hub';
 import { createPresence, type Presence } from './presence';
 import { createRateLimiter, createWindowLimiter } from './rateLimit';
@@ -136,7 +136,7 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
       return reply.code(500).send(errorBody('internal', 'Something went wrong on the server.'));
     }
     const code = CODE_BY_STATUS[status] ?? 'bad_request';
-    return reply.code(STATUS_CODES[code]).send(errorBody(code, FRAMEWORK_MESSAGES[code] ?? error.message));
+    return reply.code(STATUS_BY_CODE[code]).send(errorBody(code, FRAMEWORK_MESSAGES[code] ?? error.message));
   });
   app.setNotFoundHandler((request, reply) =>
     reply
@@ -184,7 +184,7 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
 ].join('; ');
 
-const CODE_BY_STATUS: Record<number, keyof typeof STATUS_CODES> = {
+const CODE_BY_STATUS: Record<number, keyof typeof STATUS_BY_CODE> = {
   400: 'bad_request',
   401: 'unauthorized',
   403: 'forbidden',
@@ -196,7 +196,7 @@ const CODE_BY_STATUS: Record<number, keyof typeof STATUS_CODES> = {
 };
 
 /** Fastify's own 4xx messages, replaced by sentences for a person. */
-const FRAMEWORK_MESSAGES: Partial<Record<keyof typeof STATUS_CODES, string>> = {
+const FRAMEWORK_MESSAGES: Partial<Record<keyof typeof STATUS_BY_CODE, string>> = {
   bad_request: 'The request is malformed: the body must be valid JSON.',
   payload_too_large: 'The request body is larger than 64 KiB.',
   unsupported_media_type: 'The request body must be JSON (Content-Type: application/json).',

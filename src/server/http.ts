@@ -1,19 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
-import { describeIssues, type ErrorBody, type ErrorCode } from '../api/schemas';
-
-export const STATUS_CODES: Record<ErrorCode, number> = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal: 500,
-};
+import { describeIssues, type ErrorBody, type ErrorCode, STATUS_BY_CODE } from '../api/schemas';
 
 /** A refusal with the status, code and sentence of API.md; the error handler turns it into the error body. */
 export class HttpError extends Error {
@@ -25,7 +13,7 @@ export class HttpError extends Error {
     super(message);
   }
   get status() {
-    return STATUS_CODES[this.code];
+    return STATUS_BY_CODE[this.code];
   }
 }
 
