@@ -6,7 +6,7 @@ import { cleanup, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { StrictMode } from 'react';
 import { VirtuosoMockContext } from 'react-virtuoso';
-import { DEFAULT_PASSWORD, type MockBackend } from '../../src/mocks/backend';
+import { DEFAULT_PASSWORD, type MockBackend, type MockVariant } from '../../src/mocks/backend';
 import { createMockServer } from '../../src/mocks/node';
 import { ParleyApp } from '../../src/ui/App';
 import { createIdbStorage } from '../../src/ui/storage';
@@ -15,6 +15,7 @@ export const BASE_URL = 'http://parley.test';
 export { DEFAULT_PASSWORD };
 
 let stopServer: (() => void) | null = null;
+let currentServer: ReturnType<typeof createMockServer>['server'] | null = null;
 /** The URL of every request the mock saw, in order. */
 export const requests: string[] = [];
 let databases = 0;
@@ -22,15 +23,17 @@ let databases = 0;
 /**
  * A fresh mock backend: alice is friends with bob (online: he holds a stream; 1 unread) and carol (offline;
  * 2 unread). A presence window of 1 ms makes "online" mean "holds a stream", so carol's registration
- * does not count her as online.
+ * does not count her as online. The `basic` variant has no streams, so there bob holds none.
  */
-export function startBackend(): MockBackend {
-  const { server, backend } = createMockServer({ variant: 'full', baseUrl: BASE_URL, presenceWindowMs: 1 });
+export function startBackend(options: { variant?: MockVariant } = {}): MockBackend {
+  const variant = options.variant ?? 'full';
+  const { server, backend } = createMockServer({ variant, baseUrl: BASE_URL, presenceWindowMs: 1 });
   server.listen({ onUnhandledRequest: 'error' });
   requests.length = 0;
   server.events.on('request:start', ({ request }) => {
     requests.push(request.url);
   });
+  currentServer = server;
   stopServer = () => server.close();
   const { state } = backend;
   for (const name of ['alice', 'bob', 'carol', 'dave']) state.addUser(name);
@@ -40,8 +43,14 @@ export function startBackend(): MockBackend {
   state.addMessage('alice', 'bob', 'Hi bob');
   state.addMessage('carol', 'alice', 'Lunch?');
   state.addMessage('carol', 'alice', 'At noon');
-  state.connectStream('bob');
+  if (variant === 'full') state.connectStream('bob');
   return backend;
+}
+
+/** The msw server of the running backend, for one-shot handlers (`server.use`) and request events. */
+export function mockServer(): ReturnType<typeof createMockServer>['server'] {
+  if (!currentServer) throw new Error('no mock backend is running (call startBackend first)');
+  return currentServer;
 }
 
 /** Unmounts first (stopping the actors and their requests), then the mock. */
@@ -49,6 +58,7 @@ export function stopAll() {
   cleanup();
   stopServer?.();
   stopServer = null;
+  currentServer = null;
 }
 
 export const newDatabaseName = () => `parley-test-${++databases}`;
