@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AnyStateMachine } from 'xstate';
+import { type AnyStateMachine, SimulatedClock } from 'xstate';
 import type { MockVariant } from '../../src/mocks/backend';
 import { generatePaths, modelTransitions, takenTransitions } from './paths';
 import { type System, startSystem } from './system';
@@ -14,6 +14,11 @@ export interface ModelSpec {
   setup?: (system: System) => Promise<void>;
   bobHistory?: number;
   simpleLimit?: number;
+  /**
+   * 'simulated': the actors run on a SimulatedClock (`system.clock`) that only the model's time events
+   * move; by default they run on real timers.
+   */
+  clock?: 'real' | 'simulated';
 }
 
 /** One test per generated path, then a check that the paths took every transition of the model. */
@@ -28,7 +33,10 @@ export function describeModel(variant: MockVariant, spec: ModelSpec): void {
 
     for (const path of paths) {
       it(path.description, async () => {
-        const sys = startSystem(variant, { bobHistory: spec.bobHistory ?? 0 });
+        const sys = startSystem(variant, {
+          bobHistory: spec.bobHistory ?? 0,
+          ...(spec.clock === 'simulated' && { clock: new SimulatedClock() }),
+        });
         system = sys;
         await spec.setup?.(sys);
         const initial = path.steps[0]?.from ?? '';

@@ -3,7 +3,7 @@
  * whose calls msw/node answers from the mock backend, with memory storage and a controllable browser
  * environment. Real timers; every wait is for a condition with a deadline, never a fixed sleep.
  */
-import { type Actor, type AnyActorRef, createActor } from 'xstate';
+import { type Actor, type AnyActorRef, createActor, type SimulatedClock } from 'xstate';
 import {
   createMemoryStorage,
   createParleyMachine,
@@ -38,6 +38,8 @@ export interface System {
   server: ReturnType<typeof createMockServer>['server'];
   actor: Actor<ParleyMachine>;
   activity: ActivityEntry[];
+  /** The actors' clock when the model controls time (`startSystem`'s `clock`), else null: real timers. */
+  clock: SimulatedClock | null;
   /** Message fetches for `peer` started and not yet settled (an aborted one settles at once). */
   messagesInFlight(peer: string): number;
   /** A browser wake-up (focus, online): the app re-checks and refreshes at once. */
@@ -49,7 +51,10 @@ export interface System {
 }
 
 /** Alice, bob and carol, all friends of alice; `bobHistory` messages from bob already stored. */
-export function startSystem(variant: MockVariant, options: { bobHistory?: number } = {}): System {
+export function startSystem(
+  variant: MockVariant,
+  options: { bobHistory?: number; clock?: SimulatedClock } = {},
+): System {
   const { server, backend } = createMockServer({ variant, baseUrl: BASE_URL });
   server.listen({ onUnhandledRequest: 'error' });
   for (const name of ['alice', 'bob', 'carol']) backend.state.addUser(name);
@@ -87,7 +92,10 @@ export function startSystem(variant: MockVariant, options: { bobHistory?: number
   const machine = createParleyMachine({ api, storage, env });
   const activity: ActivityEntry[] = [];
   const boot = () => {
-    const actor = createActor(machine, { input: { seed: 7 } });
+    const actor = createActor(machine, {
+      input: { seed: 7 },
+      ...(options.clock && { clock: options.clock }),
+    });
     actor.on('activity', (event) => activity.push(event.entry));
     actor.start();
     return actor;
@@ -99,6 +107,7 @@ export function startSystem(variant: MockVariant, options: { bobHistory?: number
     server,
     actor: boot(),
     activity,
+    clock: options.clock ?? null,
     messagesInFlight: (peer) => inFlight.get(peer) ?? 0,
     wake: () => {
       for (const listener of listeners) listener('focus');
