@@ -1,13 +1,17 @@
 /**
  * Sending to bob, as the person sees a message: pending while the server is slow; delivered (bob holds a
  * stream, full backend) or stored once (basic); failed after a 4xx, then retried; written while offline,
- * kept across a reload, and sent exactly once with its own clientId when the connection is back.
+ * kept across a reload, and sent exactly once with its own clientId when the connection is back. The
+ * Activity the app reports is asserted in every state: a refusal says `Send failed: …`; a send queued
+ * offline or delivered later reports nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { HttpResponse, http } from 'msw';
+import type { SetupServer } from 'msw/node';
 import { expect } from 'vitest';
 import { createMachine } from 'xstate';
 import type { MockVariant } from '../../src/mocks/backend';
+import { untilAborted } from '../../src/mocks/faults';
 import type { ModelSpec } from './run';
 import { BASE_URL, connectionTags, type System, sendsTo, signIn, until } from './system';
 
@@ -37,6 +41,45 @@ export const sendingModel = (variant: MockVariant) =>
       delivered: { on: { 'user.send': 'delivered' } },
     },
   });
+
+/** What the 400 of `refuseNextPost` says; the send's error, and the Activity after `Send failed: `. */
+export const REFUSAL = 'The message was refused.';
+export const REFUSED_ACTIVITY = `Send failed: ${REFUSAL}`;
+
+/** The next POST /api/messages is refused with a 400: a 4xx says the message itself is wrong. */
+export function refuseNextPost(server: SetupServer, baseUrl: string): void {
+  server.use(
+    http.post(
+      `${baseUrl}/api/messages`,
+      () => HttpResponse.json({ success: false, error: REFUSAL, code: 'bad_request' }, { status: 400 }),
+      { once: true },
+    ),
+  );
+}
+
+/**
+ * A slow answer whose end the test chooses: the next POST /api/messages waits until `release()`, then the
+ * backend handles it. Aborted first (a reload), it is never processed, as a request that did not arrive.
+ */
+export function holdNextPost(server: SetupServer, baseUrl: string): () => void {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  server.use(
+    http.post(
+      `${baseUrl}/api/messages`,
+      async ({ request }) => {
+        await Promise.race([released, untilAborted(request.signal)]);
+        if (request.signal.aborted) return HttpResponse.error();
+        // Nothing returned: msw hands the request on to the backend's own handler.
+        return undefined;
+      },
+      { once: true },
+    ),
+  );
+  return release;
+}
 
 /** The clientIds written in each system, in order. */
 const written = new WeakMap<System, string[]>();
@@ -70,9 +113,18 @@ const backOnline = async (system: System) => {
   await until(() => system.actor.getSnapshot().context.online, 'online again');
 };
 
+/** Releases the post each system holds (`holdNextPost`). */
+const held = new WeakMap<System, () => void>();
+/** The Activity each system should have reported so far, across reloads, as `kind: text`. */
+const reported = new WeakMap<System, string[]>();
+
+const activityIsAsReported = (system: System) =>
+  expect(system.activity.map((a) => `${a.kind}: ${a.text}`)).toEqual(reported.get(system) ?? []);
+
 const pendingNotStored = async (system: System) => {
   expect(entry(system, last(system))?.hasTag('pending')).toBe(true);
   expect(onServer(system, last(system))).toHaveLength(0);
+  activityIsAsReported(system);
 };
 
 export const sendingSpec = (variant: MockVariant): ModelSpec => ({
@@ -86,11 +138,11 @@ export const sendingSpec = (variant: MockVariant): ModelSpec => ({
   events: {
     'user.send': async (system) => write(system),
     'user.sendWhileServerSlow': async (system) => {
-      system.backend.faults.set('send', 'slow', { once: true, delayMs: 400 });
+      held.set(system, holdNextPost(system.server, BASE_URL));
       write(system);
       await until(() => entry(system, last(system))?.hasTag('sending') === true, 'the post to start');
     },
-    'network.answers': async () => {},
+    'network.answers': async (system) => held.get(system)?.(),
     'user.sendAnswerLost': async (system) => {
       // The server stores the message, then the connection breaks before the answer: the post is tried again.
       system.backend.faults.set('send', 'drop', { once: true });
@@ -99,19 +151,10 @@ export const sendingSpec = (variant: MockVariant): ModelSpec => ({
       system.actor.send({ type: 'connection.retryNow' });
     },
     'user.sendRejected': async (system) => {
-      system.server.use(
-        http.post(
-          `${BASE_URL}/api/messages`,
-          () =>
-            HttpResponse.json(
-              { success: false, error: 'The message was refused.', code: 'bad_request' },
-              { status: 400 },
-            ),
-          { once: true },
-        ),
-      );
+      refuseNextPost(system.server, BASE_URL);
       write(system);
       await until(() => entry(system, last(system))?.hasTag('failed') === true, 'the refusal');
+      reported.set(system, [...(reported.get(system) ?? []), `error: ${REFUSED_ACTIVITY}`]);
     },
     'user.retry': async (system) => system.actor.send({ type: 'message.retry', clientId: last(system) }),
     'network.down': async (system) => {
@@ -134,17 +177,20 @@ export const sendingSpec = (variant: MockVariant): ModelSpec => ({
   states: {
     draft: async (system) => {
       expect(sendsTo(system, 'bob')).toHaveLength(0);
+      activityIsAsReported(system);
     },
     pending: pendingNotStored,
     pendingOffline: pendingNotStored,
     pendingOfflineAfterReload: pendingNotStored,
     offline: async (system) => {
       expect(connectionTags(system).offline).toBe(true);
+      activityIsAsReported(system);
     },
     failed: async (system) => {
       expect(entry(system, last(system))?.hasTag('failed')).toBe(true);
+      expect(entry(system, last(system))?.context.error).toBe(REFUSAL);
       expect(onServer(system, last(system))).toHaveLength(0);
-      expect(system.activity.some((a) => a.kind === 'error' && a.text.startsWith('Send failed'))).toBe(true);
+      activityIsAsReported(system);
     },
     delivered: async (system) => {
       for (const clientId of written.get(system) ?? []) {
@@ -161,6 +207,8 @@ export const sendingSpec = (variant: MockVariant): ModelSpec => ({
         if (system.variant === 'full') expect(onServer(system, clientId)[0]?.clientId).toBe(clientId);
         expect(entry(system, clientId)?.hasTag('failed') ?? false).toBe(false);
       }
+      // Delivered, after a retry, a reconnection or a reload alike: nothing new in the Activity.
+      activityIsAsReported(system);
     },
   },
 });
