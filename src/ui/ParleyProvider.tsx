@@ -6,7 +6,7 @@
  */
 import { useActorRef } from '@xstate/react';
 import { createContext, type ReactNode, useCallback, useMemo, useState } from 'react';
-import type { Actor } from 'xstate';
+import type { Actor, ActorOptions, AnyActorLogic } from 'xstate';
 import { createParleyMachine, type ParleyMachine } from '../../machines';
 import type { Environment, ParleyStorage } from '../../machines/ports';
 import { createApiClient, type FetchLike } from '../api/client';
@@ -40,9 +40,21 @@ export interface ParleyProviderProps {
   fetch?: FetchLike;
   storage?: ParleyStorage;
   env?: Environment;
+  /** For tests: the actors' timers (a `SimulatedClock`); the default is the real one. */
+  clock?: ActorOptions<AnyActorLogic>['clock'];
+  /** For tests: the API client's deadline for a call; the default is the client's. */
+  apiTimeoutMs?: number;
 }
 
-export function ParleyProvider({ children, apiBaseUrl = '', fetch, storage, env }: ParleyProviderProps) {
+export function ParleyProvider({
+  children,
+  apiBaseUrl = '',
+  fetch,
+  storage,
+  env,
+  clock,
+  apiTimeoutMs,
+}: ParleyProviderProps) {
   // Created once: a new machine would make useActorRef start a new root actor.
   const [machine] = useState(() =>
     createParleyMachine({
@@ -50,6 +62,7 @@ export function ParleyProvider({ children, apiBaseUrl = '', fetch, storage, env 
         baseUrl: apiBaseUrl,
         // Called through a wrapper: the browser's fetch refuses to run with another `this`.
         fetch: fetch ?? ((url, init) => globalThis.fetch(url, init)),
+        ...(apiTimeoutMs !== undefined && { timeoutMs: apiTimeoutMs }),
       }),
       storage: storage ?? createIdbStorage(),
       env: env ?? createBrowserEnvironment(),
@@ -58,7 +71,11 @@ export function ParleyProvider({ children, apiBaseUrl = '', fetch, storage, env 
   const [seed] = useState(() => Math.floor(Math.random() * 2 ** 31));
   // Records every actor, event and snapshot (bounded) for the inspector, whether or not it is open.
   const [collector] = useState(() => createCollector({ limit: DEFAULT_LIMIT }));
-  const actor = useActorRef(machine, { input: { seed }, inspect: collector.inspect });
+  const actor = useActorRef(machine, {
+    input: { seed },
+    inspect: collector.inspect,
+    ...(clock && { clock }),
+  });
 
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [unreadAtOpen, setUnreadAtOpen] = useState<Record<string, number>>({});

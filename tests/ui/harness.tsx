@@ -6,6 +6,8 @@ import { cleanup, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { StrictMode } from 'react';
 import { VirtuosoMockContext } from 'react-virtuoso';
+import type { SimulatedClock } from 'xstate';
+import type { FetchLike } from '../../src/api/client';
 import { DEFAULT_PASSWORD, type MockBackend, type MockVariant } from '../../src/mocks/backend';
 import { createMockServer } from '../../src/mocks/node';
 import { ParleyApp } from '../../src/ui/App';
@@ -64,11 +66,19 @@ export function stopAll() {
 export const newDatabaseName = () => `parley-test-${++databases}`;
 
 /** Renders the app; the same `dbName` again is a reload of the same browser. */
-export function renderApp(options: { strict: boolean; dbName?: string }) {
+export function renderApp(options: {
+  strict: boolean;
+  dbName?: string;
+  /** The actors' timers; real ones unless given. */
+  clock?: SimulatedClock;
+  fetch?: FetchLike;
+  apiTimeoutMs?: number;
+}) {
   const storage = createIdbStorage(options.dbName ?? newDatabaseName());
+  const { clock, fetch, apiTimeoutMs } = options;
   const app = (
     <VirtuosoMockContext.Provider value={{ viewportHeight: 600, itemHeight: 50 }}>
-      <ParleyApp apiBaseUrl={BASE_URL} storage={storage} />
+      <ParleyApp apiBaseUrl={BASE_URL} storage={storage} {...{ clock, fetch, apiTimeoutMs }} />
     </VirtuosoMockContext.Provider>
   );
   const user = userEvent.setup();
