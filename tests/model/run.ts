@@ -19,6 +19,8 @@ export interface ModelSpec {
    * move; by default they run on real timers.
    */
   clock?: 'real' | 'simulated';
+  /** 'simulated': the API client's deadlines run on a SimulatedClock of their own (`system.deadlines`). */
+  deadlines?: 'real' | 'simulated';
 }
 
 /** One test per generated path, then a check that the paths took every transition of the model. */
@@ -36,6 +38,7 @@ export function describeModel(variant: MockVariant, spec: ModelSpec): void {
         const sys = startSystem(variant, {
           bobHistory: spec.bobHistory ?? 0,
           ...(spec.clock === 'simulated' && { clock: new SimulatedClock() }),
+          ...(spec.deadlines === 'simulated' && { deadlines: new SimulatedClock() }),
         });
         system = sys;
         await spec.setup?.(sys);

@@ -20,7 +20,7 @@ import { createMockServer } from '../../src/mocks/node';
 
 export const BASE_URL = 'http://parley.test';
 /** Short enough that a hung answer is given up within a test step. */
-const TIMEOUT_MS = 1500;
+export const TIMEOUT_MS = 1500;
 
 type Listener = (signal: WakeReason | 'hidden') => void;
 
@@ -40,6 +40,8 @@ export interface System {
   activity: ActivityEntry[];
   /** The actors' clock when the model controls time (`startSystem`'s `clock`), else null: real timers. */
   clock: SimulatedClock | null;
+  /** The API client's deadlines (per call, and the stream's idle one) when simulated, else null. */
+  deadlines: SimulatedClock | null;
   /** Message fetches for `peer` started and not yet settled (an aborted one settles at once). */
   messagesInFlight(peer: string): number;
   /** A browser wake-up (focus, online): the app re-checks and refreshes at once. */
@@ -53,7 +55,7 @@ export interface System {
 /** Alice, bob and carol, all friends of alice; `bobHistory` messages from bob already stored. */
 export function startSystem(
   variant: MockVariant,
-  options: { bobHistory?: number; clock?: SimulatedClock } = {},
+  options: { bobHistory?: number; clock?: SimulatedClock; deadlines?: SimulatedClock } = {},
 ): System {
   const { server, backend } = createMockServer({ variant, baseUrl: BASE_URL });
   server.listen({ onUnhandledRequest: 'error' });
@@ -78,6 +80,10 @@ export function startSystem(
     baseUrl: BASE_URL,
     fetch: (url, init) => globalThis.fetch(url, init),
     timeoutMs: TIMEOUT_MS,
+    ...(options.deadlines && {
+      setTimeout: (callback: () => void, ms: number) => options.deadlines?.setTimeout(callback, ms),
+      clearTimeout: (handle: unknown) => options.deadlines?.clearTimeout(handle as number),
+    }),
   });
   const inFlight = new Map<string, number>();
   const api: typeof client = {
@@ -108,6 +114,7 @@ export function startSystem(
     actor: boot(),
     activity,
     clock: options.clock ?? null,
+    deadlines: options.deadlines ?? null,
     messagesInFlight: (peer) => inFlight.get(peer) ?? 0,
     wake: () => {
       for (const listener of listeners) listener('focus');
