@@ -42,8 +42,8 @@ export interface ParleyProviderProps {
   env?: Environment;
   /** For tests: the actors' timers (a `SimulatedClock`); the default is the real one. */
   clock?: ActorOptions<AnyActorLogic>['clock'];
-  /** For tests: the API client's deadline for a call; the default is the client's. */
-  apiTimeoutMs?: number;
+  /** For tests: the timers of the API client's deadlines (a `SimulatedClock`); the default is the real one. */
+  apiClock?: ActorOptions<AnyActorLogic>['clock'];
 }
 
 export function ParleyProvider({
@@ -53,7 +53,7 @@ export function ParleyProvider({
   storage,
   env,
   clock,
-  apiTimeoutMs,
+  apiClock,
 }: ParleyProviderProps) {
   // Created once: a new machine would make useActorRef start a new root actor.
   const [machine] = useState(() =>
@@ -62,7 +62,10 @@ export function ParleyProvider({
         baseUrl: apiBaseUrl,
         // Called through a wrapper: the browser's fetch refuses to run with another `this`.
         fetch: fetch ?? ((url, init) => globalThis.fetch(url, init)),
-        ...(apiTimeoutMs !== undefined && { timeoutMs: apiTimeoutMs }),
+        ...(apiClock && {
+          setTimeout: (callback: () => void, ms: number) => apiClock.setTimeout(callback, ms),
+          clearTimeout: (handle: unknown) => apiClock.clearTimeout(handle),
+        }),
       }),
       storage: storage ?? createIdbStorage(),
       env: env ?? createBrowserEnvironment(),

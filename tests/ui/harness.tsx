@@ -72,13 +72,14 @@ export function renderApp(options: {
   /** The actors' timers; real ones unless given. */
   clock?: SimulatedClock;
   fetch?: FetchLike;
-  apiTimeoutMs?: number;
+  /** The API client's deadline timers; real ones unless given. */
+  apiClock?: SimulatedClock;
 }) {
   const storage = createIdbStorage(options.dbName ?? newDatabaseName());
-  const { clock, fetch, apiTimeoutMs } = options;
+  const { clock, fetch, apiClock } = options;
   const app = (
     <VirtuosoMockContext.Provider value={{ viewportHeight: 600, itemHeight: 50 }}>
-      <ParleyApp apiBaseUrl={BASE_URL} storage={storage} {...{ clock, fetch, apiTimeoutMs }} />
+      <ParleyApp apiBaseUrl={BASE_URL} storage={storage} {...{ clock, fetch, apiClock }} />
     </VirtuosoMockContext.Provider>
   );
   const user = userEvent.setup();
