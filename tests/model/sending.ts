@@ -113,6 +113,21 @@ const backOnline = async (system: System) => {
   await until(() => system.actor.getSnapshot().context.online, 'online again');
 };
 
+/** Every POST /api/messages each system's backend saw, in order. */
+const posted = new WeakMap<System, { clientId: string; content: string }[]>();
+
+function recordPosts(system: System): void {
+  const posts: { clientId: string; content: string }[] = [];
+  posted.set(system, posts);
+  system.server.events.on('request:start', ({ request }) => {
+    if (request.method !== 'POST' || !request.url.endsWith('/api/messages')) return;
+    void request
+      .clone()
+      .json()
+      .then((body: { clientId: string; content: string }) => posts.push(body));
+  });
+}
+
 /** Releases the post each system holds (`holdNextPost`). */
 const held = new WeakMap<System, () => void>();
 /** The Activity each system should have reported so far, across reloads, as `kind: text`. */
@@ -131,6 +146,7 @@ export const sendingSpec = (variant: MockVariant): ModelSpec => ({
   name: 'sending',
   model: sendingModel(variant),
   setup: async (system) => {
+    recordPosts(system);
     if (system.variant === 'full') system.backend.state.connectStream('bob');
     await signIn(system);
     await until(() => system.actor.getSnapshot().context.online, 'online');
@@ -202,8 +218,13 @@ export const sendingSpec = (variant: MockVariant): ModelSpec => ({
           if (send === undefined) return true;
           return system.variant === 'full' ? send.hasTag('delivered') : send.matches('sent');
         }, 'the send to settle');
-        // Exactly once, whatever was retried, reloaded or answered late.
+        // Exactly once, whatever was retried, reloaded or answered late; every post under its clientId.
         expect(onServer(system, clientId)).toHaveLength(1);
+        const content = `hello ${clientId.slice(0, 8)}`;
+        const postedAs = (posted.get(system) ?? [])
+          .filter((p) => p.content === content)
+          .map((p) => p.clientId);
+        expect(new Set(postedAs)).toEqual(new Set([clientId]));
         if (system.variant === 'full') expect(onServer(system, clientId)[0]?.clientId).toBe(clientId);
         expect(entry(system, clientId)?.hasTag('failed') ?? false).toBe(false);
       }

@@ -209,9 +209,9 @@ const states: Record<string, (page: Page) => Promise<void>> = {
       const article = await articleOf(content, page.variant === 'full' ? 'delivered' : 'pending');
       expect(within(article).queryByRole('button', { name: 'Retry' })).toBeNull();
       // Exactly once, however often it was posted, and every post under one clientId (the stored one).
-      const clientIds = new Set(page.posts.filter((p) => p.content === content).map((p) => p.clientId));
-      expect(clientIds.size).toBe(1);
-      if (page.variant === 'full') expect(onServer(page, content)[0]?.clientId).toBe([...clientIds][0]);
+      const clientIds = [...new Set(page.posts.filter((p) => p.content === content).map((p) => p.clientId))];
+      expect(clientIds, `the clientIds "${content}" was posted under`).toHaveLength(1);
+      if (page.variant === 'full') expect(onServer(page, content)[0]?.clientId).toBe(clientIds[0]);
     }
     activityIsAsReported(page);
   },
