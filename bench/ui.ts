@@ -178,8 +178,8 @@ async function serveChild(options: ServeOptions): Promise<void> {
     lastId = message.id;
     newest = content;
   }
-  await app.parley.store.markRead(alice, bob, lastId);
-  await app.parley.store.markRead(bob, alice, lastId);
+  await app.parley.store.readMessages(alice, bob, { after: lastId, limit: 1 });
+  await app.parley.store.readMessages(bob, alice, { after: lastId, limit: 1 });
   const seedMs = performance.now() - seedStarted;
 
   const address = await app.listen({ port: 0, host: '127.0.0.1' });

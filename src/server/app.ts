@@ -10,7 +10,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { BODY_LIMIT_BYTES, STATUS_BY_CODE } from '../api/schemas';
 import type { ServerContext } from './context';
 import { DEFAULT_HASHING, type HashingOptions } from './credentials';
-import { hostAllowed } from './hosts';
+import { createHostGuard } from './hosts';
 import { errorBody, HttpError } from './http';
 import { createMemoryHub, type Hub } from './hub';
 import { createPresence, type Presence } from './presence';
@@ -112,17 +112,16 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
     else parseJson(request, body as string, done);
   });
 
-  const allowed = new Set(deps.allowedHosts ?? []);
-  app.addHook('onRequest', async (request) => {
-    if (!hostAllowed(request.headers.host, allowed)) {
-      throw new HttpError('bad_request', 'This server does not answer to that Host name.');
+  // One synchronous hook per request (an async hook costs a promise and a tick): the Host guard, then the
+  // headers every answer carries, set first so that error answers carry them too.
+  const hostGuard = createHostGuard(deps.allowedHosts ?? []);
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!hostGuard(request.headers.host)) {
+      done(new HttpError('bad_request', 'This server does not answer to that Host name.'));
+      return;
     }
-  });
-  app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
-    else reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
+    reply.headers(request.url.startsWith('/api/') ? API_HEADERS : PAGE_HEADERS);
+    done();
   });
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
@@ -171,6 +170,8 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   return app;
 }
 
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+const API_HEADERS = { ...SECURITY_HEADERS, 'cache-control': 'no-store' };
 /** The served UI may load only its own files: no inline script, nothing from elsewhere. */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -183,6 +184,7 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
   "form-action 'self'",
 ].join('; ');
+const PAGE_HEADERS = { ...SECURITY_HEADERS, 'content-security-policy': CONTENT_SECURITY_POLICY };
 
 const CODE_BY_STATUS: Record<number, keyof typeof STATUS_BY_CODE> = {
   400: 'bad_request',

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 /** scrypt cost; tests lower it to stay fast, the stored hash records the cost it was made with. */
 export interface HashingOptions {
@@ -57,7 +57,7 @@ export function splitToken(token: string): { id: string; secret: string } | null
   return match ? { id: match[1] as string, secret: match[2] as string } : null;
 }
 
-export const hashSecret = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+export const hashSecret = (secret: string): Buffer => hash('sha256', secret, 'buffer');
 
 export const secretMatches = (secret: string, stored: Buffer): boolean => {
   const actual = hashSecret(secret);

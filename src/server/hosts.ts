@@ -22,3 +22,21 @@ function isLoopback(name: string): boolean {
     name === 'localhost' || name.endsWith('.localhost') || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name)
   );
 }
+
+/**
+ * `hostAllowed` for every request, remembering the answer for the few Host values a server sees (its own
+ * name with and without a port), so the common case is one map lookup instead of two regular expressions.
+ */
+export function createHostGuard(allowedHosts: readonly string[]): (host: string | undefined) => boolean {
+  const allowed = new Set(allowedHosts);
+  const seen = new Map<string, boolean>();
+  return (host) => {
+    if (!host) return false;
+    const known = seen.get(host);
+    if (known !== undefined) return known;
+    const answer = hostAllowed(host, allowed);
+    // Bounded: a client making up Host values only ever fills it, then is answered without memory.
+    if (seen.size < 64) seen.set(host, answer);
+    return answer;
+  };
+}

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
 import { describeIssues, type ErrorBody, type ErrorCode, STATUS_BY_CODE } from '../api/schemas';
@@ -29,14 +29,16 @@ export function parse<S extends v.GenericSchema>(schema: S, input: unknown): v.I
 /** Sends `body` as JSON with an ETag, or 304 when the client already holds that representation. */
 export function sendWithETag(request: FastifyRequest, reply: FastifyReply, body: unknown) {
   const json = JSON.stringify(body);
-  const etag = `"${createHash('sha1').update(json).digest('base64url')}"`;
+  const etag = `"${hash('sha1', json, 'base64url')}"`;
   reply.header('etag', etag);
   if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
   return reply.type('application/json; charset=utf-8').send(json);
 }
 
-function etagMatches(header: string | undefined, etag: string): boolean {
+/** Whether `If-None-Match` names `etag` (or `*`); weak tags match too, as for GET they must. */
+export function etagMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
+  if (header === etag) return true; // what a polling client sends, checked without splitting
   return header.split(',').some((candidate) => {
     const tag = candidate.trim();
     return tag === '*' || tag.replace(/^W\//, '') === etag;

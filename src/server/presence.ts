@@ -8,9 +8,9 @@ import type { Store } from './store/store';
  * hub. The state is per process and in memory: after a restart everybody starts offline.
  */
 export interface Presence {
-  /** An authenticated call: a heartbeat. */
-  touch(userId: number, username: string): Promise<void>;
-  streamOpened(userId: number, username: string): Promise<void>;
+  /** An authenticated call: a heartbeat. Synchronous (no promise) when it changes nothing, as almost always. */
+  touch(userId: number, username: string): Promise<void> | undefined;
+  streamOpened(userId: number, username: string): Promise<void> | undefined;
   /** A closed stream counts as activity, so a dropped connection that comes back at once does not flap. */
   streamClosed(userId: number): void;
   isOnline(userId: number): boolean;
@@ -43,21 +43,20 @@ export function createPresence(deps: {
     for (const friendId of await store.friendIds(userId)) hub.publish(friendId, { type: 'presence', data });
   };
 
-  const activity = async (userId: number, username: string, stream: 0 | 1) => {
+  const activity = (userId: number, username: string, stream: 0 | 1): Promise<void> | undefined => {
     const at = now();
     const entry = entries.get(userId);
     if (entry) {
       entry.lastActivity = at;
       entry.streams += stream;
-      if (entry.online) return;
+      if (entry.online) return undefined;
       entry.online = true;
       entry.lastSeen = at;
-      await announce(userId, entry);
-      return;
+      return announce(userId, entry);
     }
     const fresh: Entry = { username, online: true, lastActivity: at, lastSeen: at, streams: stream };
     entries.set(userId, fresh);
-    await announce(userId, fresh);
+    return announce(userId, fresh);
   };
 
   return {

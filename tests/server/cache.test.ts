@@ -91,4 +91,23 @@ describe('the store cache', () => {
     await cached.findToken('t1');
     expect(calls.findToken).toBe(before + 1);
   });
+
+  it('evicts the least recently used token, not the oldest, once the cache fills up', async () => {
+    const clock = testClock();
+    const { store, calls } = counted();
+    const cached = withCache(store, { now: clock.now, maxEntries: 4 });
+    const alice = await cached.createUser('alice', 'h', 1);
+    for (const id of ['t1', 't2', 't3', 't4']) {
+      await cached.createToken(id, alice!.id, Buffer.alloc(32), 1);
+      await cached.findToken(id);
+    }
+    await cached.findToken('t1'); // now the most recently used
+    await cached.createToken('t5', alice!.id, Buffer.alloc(32), 1);
+    await cached.findToken('t5'); // evicts t2
+    const before = calls.findToken ?? 0;
+    await cached.findToken('t1');
+    expect(calls.findToken).toBe(before);
+    await cached.findToken('t2');
+    expect(calls.findToken).toBe(before + 1);
+  });
 });

@@ -292,6 +292,31 @@ describe('GET /api/events over a real socket', () => {
     expect(dataOf(await lost.nextEvent(), 'message').id).toBe(live.id);
   });
 
+  it('hands each stream its frame at once during a fan-out, before the next stream is written', async () => {
+    const started = await start();
+    const serverSockets: import('node:net').Socket[] = [];
+    started.server.on('connection', (socket) => serverSockets.push(socket));
+    const alice = await register(started, 'alice');
+    const bob = await register(started, 'bob');
+    await befriend(started, alice, 'bob');
+    const first = await stream(bob);
+    await stream(bob);
+    const bobId = await userId(started, 'bob');
+    // A probe subscribed after bob's two streams runs after both were written in the same dispatch: by
+    // then neither stream's socket may still hold the frame (Node's own write would keep it corked until
+    // the next tick, so a fan-out to many streams sent nothing before the last one was written).
+    const holding: number[] = [];
+    const probe = started.parley.hub.subscribe(bobId, null, {
+      send: () =>
+        holding.push(serverSockets.filter((s) => s.writableCorked > 0 || s.writableLength > 0).length),
+      end: () => {},
+    });
+    await sendOver(alice, 'bob', 'to both streams');
+    probe.unsubscribe();
+    expect(holding).toEqual([0]);
+    expect((await first.waitFor('message')).data).toMatchObject({ content: 'to both streams' });
+  });
+
   it('sends keep-alive comments while nothing happens', async () => {
     await start({ keepAliveMs: 50 });
     const { bob } = await friends();

@@ -43,7 +43,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'parley-fuzz-'));
   const path = join(dir, 'fuzz.db');
   // Generous send limits: this is about malformed input, and valid sends should get through to be counted.
-  app = await makeApp({ store: openSqliteStore(path), sendRate: { capacity: 100_000, perSecond: 100_000 } });
+  app = await makeApp({
+    store: openSqliteStore(path, { shared: true }),
+    sendRate: { capacity: 100_000, perSecond: 100_000 },
+  });
   for (const name of NAMES) tokens[name] = await register(app, name, PASSWORD);
   await befriend(app, tokens.alice, 'bob');
   revokedToken = await register(app, 'dave', PASSWORD);

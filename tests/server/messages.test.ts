@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { MessagesResponse } from '../../src/api/schemas';
 import type { ParleyApp } from '../../src/server/app';
+import { openSqliteStore } from '../../src/server/store/sqlite';
 import {
   expectError,
   expectSent,
@@ -315,6 +316,69 @@ describe('GET /api/messages', () => {
       'if-none-match': empty.headers.etag as string,
     });
     expect(again.statusCode).toBe(304);
+  });
+
+  it('changes the sender’s ETag when the peer reads (the delivered flags change, not the messages)', async () => {
+    const app = await makeApp();
+    const { alice, bob } = await pair(app);
+    expectSent(await send(app, alice, 'bob', 'one', 'a-1'));
+    const before = await getAuthed(app, '/api/messages?peer=bob', alice);
+    expect(before.json()).toMatchObject([{ delivered: false }]);
+    const etag = before.headers.etag as string;
+    expect(
+      (await getAuthed(app, '/api/messages?peer=bob', alice, { 'if-none-match': etag })).statusCode,
+    ).toBe(304);
+
+    await getAuthed(app, '/api/messages?peer=alice', bob);
+    const after = await getAuthed(app, '/api/messages?peer=bob', alice, { 'if-none-match': etag });
+    expect(after.statusCode).toBe(200);
+    expect(after.json()).toMatchObject([{ content: 'one', delivered: true }]);
+  });
+
+  it('gives each page its own ETag: one page’s tag never answers 304 for another', async () => {
+    const app = await makeApp();
+    const { alice, bob } = await pair(app);
+    const ids: number[] = [];
+    for (let i = 1; i <= 4; i++) ids.push(expectSent(await send(app, bob, 'alice', `m${i}`, `b-${i}`)).id);
+    const newest = await getAuthed(app, '/api/messages?peer=bob&limit=2', alice);
+    const etag = newest.headers.etag as string;
+    for (const url of [
+      '/api/messages?peer=bob',
+      '/api/messages?peer=bob&limit=3',
+      `/api/messages?peer=bob&before=${ids[2]}&limit=2`,
+      `/api/messages?peer=bob&after=${ids[0]}&limit=2`,
+    ]) {
+      const other = await getAuthed(app, url, alice, { 'if-none-match': etag });
+      expect({ url, status: other.statusCode }).toEqual({ url, status: 200 });
+    }
+    expect(
+      (await getAuthed(app, '/api/messages?peer=bob&limit=2', alice, { 'if-none-match': etag })).statusCode,
+    ).toBe(304);
+  });
+
+  it('answers a matching poll without reading a message from the store', async () => {
+    const store = openSqliteStore(':memory:');
+    let reads = 0;
+    const app = await makeApp({
+      store: {
+        ...store,
+        readMessages: (...args) => {
+          reads += 1;
+          return store.readMessages(...args);
+        },
+      },
+    });
+    const { alice, bob } = await pair(app);
+    const id = expectSent(await send(app, bob, 'alice', 'one', 'b-1')).id;
+    const first = await getAuthed(app, `/api/messages?peer=bob&after=${id}`, alice);
+    expect(reads).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      const again = await getAuthed(app, `/api/messages?peer=bob&after=${id}`, alice, {
+        'if-none-match': first.headers.etag as string,
+      });
+      expect(again.statusCode).toBe(304);
+    }
+    expect(reads).toBe(1);
   });
 
   it('marks the received messages it answers as delivered, for both sides', async () => {

@@ -167,4 +167,42 @@ describe('a restart on the same database file', () => {
     expect(fresh.statusCode).toBe(201);
     expect(fresh.json().id).toBeGreaterThan(old.id);
   });
+
+  it('refuses a second server on the same file with a clear error, and the first goes on working', async () => {
+    const first = await boot();
+    const alice = await register(first, 'alice');
+    expect(() => openSqliteStore(path)).toThrow(/in use by another process/);
+    // A reader that asks to share the file is refused too while the server holds it.
+    expect(() =>
+      new Database(path, { readonly: true, timeout: 0 }).prepare('SELECT 1 FROM users').get(),
+    ).toThrow(/locked/);
+    expect((await get(first, '/api/friends', alice)).statusCode).toBe(200);
+    await stop(first);
+    // Once the server has stopped, the file is free again.
+    const second = await boot();
+    expect((await get(second, '/api/friends', alice)).statusCode).toBe(200);
+  }, 20_000);
+
+  it('never takes an ETag from before a restart for one after it', async () => {
+    const first = await boot();
+    const alice = await register(first, 'alice');
+    const bob = await register(first, 'bob');
+    await befriend(first, alice, 'bob');
+    await send(first, bob, 'alice', 'one', 'b-1');
+    const before = await get(first, '/api/messages?peer=bob', alice);
+    const etag = before.headers.etag as string;
+    await stop(first);
+
+    // The new process counts conversation versions afresh: two more messages bring its count to where the
+    // old one stopped (a send, a read), yet the old tag must not match the new content.
+    const second = await boot();
+    await send(second, bob, 'alice', 'two', 'b-2');
+    await send(second, bob, 'alice', 'three', 'b-3');
+    const after = await second.inject({
+      url: '/api/messages?peer=bob',
+      headers: { ...bearer(alice), 'if-none-match': etag },
+    });
+    expect(after.statusCode).toBe(200);
+    expect(after.json().map((m: { content: string }) => m.content)).toEqual(['one', 'two', 'three']);
+  });
 });

@@ -21,7 +21,8 @@ export const requireUser = (ctx: ServerContext) => async (request: FastifyReques
   const user = await userFromRequest(ctx, request);
   if (!user) throw new HttpError('unauthorized', 'Sign in first: the token is missing, unknown or revoked.');
   request.user = user;
-  await ctx.presence.touch(user.id, user.username);
+  const announced = ctx.presence.touch(user.id, user.username);
+  if (announced) await announced;
 };
 
 async function issueToken(ctx: ServerContext, userId: number): Promise<string> {

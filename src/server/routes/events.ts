@@ -5,17 +5,20 @@ import type { HubEvent, StreamSink } from '../hub';
 /** A client this far behind is dropped; it resumes with Last-Event-ID once it can read again. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-const frames = new WeakMap<HubEvent, string>();
+const frames = new WeakMap<HubEvent, Buffer>();
 
-/** An event as a stream frame, serialized once however many streams it goes to (one user may hold many). */
-function frame(hubEvent: HubEvent): string {
-  let text = frames.get(hubEvent);
-  if (text === undefined) {
+/**
+ * An event as a stream frame, serialized and encoded once however many streams it goes to (one user may
+ * hold many, and a fan-out writes the same bytes to each).
+ */
+function frame(hubEvent: HubEvent): Buffer {
+  let bytes = frames.get(hubEvent);
+  if (bytes === undefined) {
     const { id, event } = hubEvent;
-    text = `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
-    frames.set(hubEvent, text);
+    bytes = Buffer.from(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+    frames.set(hubEvent, bytes);
   }
-  return text;
+  return bytes;
 }
 
 export function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
@@ -32,9 +35,15 @@ export function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
     });
 
     let open = true;
-    const write = (text: string) => {
+    const socket = res.socket;
+    const write = (bytes: Buffer | string) => {
       if (!open) return;
-      res.write(text);
+      // Node corks the socket on every write and sends on the next tick: a fan-out to 1,000 streams would
+      // send nothing until the last one was written. Corked here and uncorked at once, each stream's frame
+      // leaves in one write as soon as it is made, while the next streams are still being written.
+      socket?.cork();
+      res.write(bytes);
+      socket?.uncork();
       if (res.writableLength > MAX_BUFFERED_BYTES) end();
     };
     const sink: StreamSink = { send: (event) => write(frame(event)), end: () => end() };

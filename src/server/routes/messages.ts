@@ -7,8 +7,8 @@ import {
   SendMessageRequest,
 } from '../../api/schemas';
 import type { AuthUser, ServerContext } from '../context';
-import { HttpError, parse, sendWithETag } from '../http';
-import type { StoredMessage, UserRecord } from '../store/store';
+import { etagMatches, HttpError, parse } from '../http';
+import type { PageQuery, StoredMessage, UserRecord } from '../store/store';
 
 /** A stored message as one side of the conversation sees it. */
 export const messageFor = (viewerId: number, peer: string, m: StoredMessage): MessageBody => ({
@@ -20,6 +20,9 @@ export const messageFor = (viewerId: number, peer: string, m: StoredMessage): Me
   delivered: m.delivered,
   clientId: m.clientId,
 });
+
+const pageETag = (version: string, page: PageQuery) =>
+  `"${version}.${page.after ?? ''}.${page.before ?? ''}.${page.limit}"`;
 
 /** The peer named in a request, who must exist (404) and be a friend (403). */
 async function friendNamed(ctx: ServerContext, me: AuthUser, username: string): Promise<UserRecord> {
@@ -39,24 +42,20 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext) {
     const me = request.user as AuthUser;
     const query = parse(MessagesQuery, request.query);
     const peer = await friendNamed(ctx, me, query.peer);
-    const page = await ctx.store.listMessages(me.id, peer.id, {
-      after: query.after,
-      before: query.before,
-      limit: query.limit ?? PAGE_DEFAULT,
-    });
-    // Reading marks what the reader has now seen: this page, and with `after` everything up to the cursor.
-    const upTo = Math.max(query.after ?? 0, page.at(-1)?.id ?? 0);
-    if (upTo > 0) {
-      const delivered = new Set(await ctx.store.markRead(me.id, peer.id, upTo));
-      for (const id of delivered)
-        ctx.hub.publish(peer.id, { type: 'delivered', data: { id, peer: me.username } });
-      for (const m of page) if (m.senderId === peer.id && m.id <= upTo) m.delivered = true;
+    const page = { after: query.after, before: query.before, limit: query.limit ?? PAGE_DEFAULT };
+    // The ETag is the conversation's version with the page asked for, so a poll that matches is answered
+    // without reading a single message.
+    const current = pageETag(await ctx.store.conversationVersion(me.id, peer.id), page);
+    if (etagMatches(request.headers['if-none-match'], current)) {
+      return reply.header('etag', current).code(304).send();
     }
-    return sendWithETag(
-      request,
-      reply,
-      page.map((m) => messageFor(me.id, peer.username, m)),
-    );
+    const read = await ctx.store.readMessages(me.id, peer.id, page);
+    for (const id of read.delivered)
+      ctx.hub.publish(peer.id, { type: 'delivered', data: { id, peer: me.username } });
+    return reply
+      .header('etag', pageETag(read.version, page))
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(read.messages.map((m) => messageFor(me.id, peer.username, m))));
   });
 
   app.post('/api/messages', async (request, reply) => {

@@ -11,13 +11,17 @@ export interface CacheOptions {
   tokenTtlMs?: number;
 }
 
-/** A small LRU map: Map keeps insertion order, so re-inserting on read makes the first key the oldest. */
+/**
+ * A small LRU map: Map keeps insertion order, so re-inserting on read makes the first key the oldest.
+ * Reads reorder only once the map is half full: until then nothing can be evicted, and a delete and a set
+ * on every read (every request) churns the Map's table into rehashing, the costliest step of a cached poll.
+ */
 function lru<K, V>(max: number) {
   const map = new Map<K, V>();
   return {
     get(key: K): V | undefined {
       const value = map.get(key);
-      if (value !== undefined) {
+      if (value !== undefined && map.size > max / 2) {
         map.delete(key);
         map.set(key, value);
       }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -6,6 +7,7 @@ import type {
   FriendRecord,
   NewMessage,
   PageQuery,
+  ReadPage,
   Store,
   StoredMessage,
   TokenRecord,
@@ -37,15 +39,37 @@ const pair = (a: number, b: number): [number, number] => (a < b ? [a, b] : [b, a
 
 const MESSAGE_COLUMNS = 'id, sender_id, recipient_id, content, timestamp, delivered, client_id';
 
+export interface SqliteOptions {
+  /**
+   * Let other connections open the file while this store has it (a test counting rows, the sqlite3 shell).
+   * Off by default: a server is its file's only user (several instances share PostgreSQL, not a file), and
+   * holding the lock for good lets every statement skip SQLite's file locking and WAL shared memory, about
+   * 4 µs of each read here. A second server on the same file then fails at start instead of sharing it.
+   */
+  shared?: boolean;
+}
+
 /** Opens (creating if missing) the SQLite database at `path` (`:memory:` works) and migrates it. */
-export function openSqliteStore(path: string): Store {
+export function openSqliteStore(path: string, options: SqliteOptions = {}): Store {
   if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    // Before WAL is entered, so that the WAL index lives in this process's heap, not in shared memory.
+    if (!options.shared) db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new Error(
+        `The database ${path} is in use by another process (is another Parley server running?).`,
+      );
+    }
+    throw error;
+  }
 
   const q = {
     insertUser: db.prepare<[string, string, number]>(
@@ -121,9 +145,45 @@ export function openSqliteStore(path: string): Store {
     return added;
   });
 
-  const markRead = db.transaction((readerId: number, senderId: number, upToId: number) => {
+  // Conversation versions live in memory: every write to the file goes through this store (it holds the file
+  // exclusively; a shared one lets others read, never write), so it sees every change. The epoch makes a
+  // version from before a restart never match one after it.
+  const epoch = randomBytes(6).toString('base64url');
+  const versions = new Map<string, number>();
+  const conversationKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+  const bump = (a: number, b: number) => {
+    const key = conversationKey(a, b);
+    versions.set(key, (versions.get(key) ?? 0) + 1);
+  };
+  const versionOf = (a: number, b: number) => `${epoch}.${versions.get(conversationKey(a, b)) ?? 0}`;
+
+  const listPage = (userId: number, peerId: number, page: PageQuery): StoredMessage[] => {
+    const [lo, hi] = pair(userId, peerId);
+    if (page.after !== undefined) return q.after.all(lo, hi, page.after, page.limit).map(toMessage);
+    const rows =
+      page.before !== undefined
+        ? q.before.all(lo, hi, page.before, page.limit)
+        : q.newest.all(lo, hi, page.limit);
+    return rows.reverse().map(toMessage);
+  };
+
+  /** Marks read (and delivered) what `senderId` sent `readerId` up to `upToId`; answers the newly delivered ids. */
+  const markRead = (readerId: number, senderId: number, upToId: number): number[] => {
+    // Most reads (every empty poll) find nothing to mark: answer that from the unread index. Only this sets
+    // `read`, and it sets `delivered` with it, so a message that is not unread is already delivered.
+    if (q.anyUnread.get(readerId, senderId, upToId) === undefined) return [];
     q.markRead.run(readerId, senderId, upToId);
-    return q.markDelivered.all(readerId, senderId, upToId).map((row) => row.id);
+    const delivered = q.markDelivered.all(readerId, senderId, upToId).map((row) => row.id);
+    if (delivered.length > 0) bump(readerId, senderId);
+    return delivered;
+  };
+
+  const readPage = db.transaction((readerId: number, peerId: number, page: PageQuery): ReadPage => {
+    const messages = listPage(readerId, peerId, page);
+    const upTo = Math.max(page.after ?? 0, messages.at(-1)?.id ?? 0);
+    const delivered = upTo > 0 ? markRead(readerId, peerId, upTo) : [];
+    for (const m of messages) if (m.senderId === peerId && m.id <= upTo) m.delivered = true;
+    return { messages, delivered, version: versionOf(readerId, peerId) };
   });
 
   const findUser = (username: string): UserRecord | null => {
@@ -184,26 +244,19 @@ export function openSqliteStore(path: string): Store {
         m.delivered ? 1 : 0,
         m.clientId,
       );
-      if (inserted) return { message: toMessage(inserted), created: true };
+      if (inserted) {
+        bump(m.senderId, m.recipientId);
+        return { message: toMessage(inserted), created: true };
+      }
       const row = q.messageByClientId.get(m.senderId, m.clientId);
       if (!row) throw new Error('an idempotent send found no first message');
       return { message: toMessage(row), created: false };
     },
-    async listMessages(userId, peerId, page: PageQuery) {
-      const [lo, hi] = pair(userId, peerId);
-      if (page.after !== undefined) return q.after.all(lo, hi, page.after, page.limit).map(toMessage);
-      const rows =
-        page.before !== undefined
-          ? q.before.all(lo, hi, page.before, page.limit)
-          : q.newest.all(lo, hi, page.limit);
-      return rows.reverse().map(toMessage);
+    async readMessages(readerId, peerId, page: PageQuery) {
+      return readPage(readerId, peerId, page);
     },
-    async markRead(readerId, senderId, upToId) {
-      // Most calls (every empty poll) find nothing to mark: answer that from the unread index, without taking
-      // the write lock. Only markRead sets `read`, and it sets `delivered` with it, so a message that is not
-      // unread is already delivered.
-      if (q.anyUnread.get(readerId, senderId, upToId) === undefined) return [];
-      return markRead(readerId, senderId, upToId);
+    async conversationVersion(a, b) {
+      return versionOf(a, b);
     },
     async close() {
       if (db.open) db.close();

@@ -50,6 +50,12 @@ export interface PageQuery {
   limit: number;
 }
 
+export interface ReadPage {
+  messages: StoredMessage[];
+  delivered: number[];
+  version: string;
+}
+
 export interface Store {
   /** Creates the user, or answers null when the (lower-case) name is taken. */
   createUser(username: string, passwordHash: string, now: number): Promise<UserRecord | null>;
@@ -69,13 +75,19 @@ export interface Store {
 
   /** Stores a message once per (sender, clientId): `created` is false when that clientId was already used. */
   insertMessage(message: NewMessage): Promise<{ message: StoredMessage; created: boolean }>;
-  /** A page of the conversation between two users, ascending by id. */
-  listMessages(userId: number, peerId: number, page: PageQuery): Promise<StoredMessage[]>;
   /**
-   * Marks the messages `senderId` sent to `readerId` up to `upToId` as read (and so delivered);
-   * answers the ids whose `delivered` flag changed, so their sender can be told.
+   * Reads a page of the conversation with `peerId` as `readerId` sees it, ascending by id, and marks what the
+   * reader has now seen as read (and so delivered): the page, and with `after` everything up to the cursor.
+   * One consistent step: `delivered` lists the ids whose flag changed (so their sender can be told), the
+   * page already shows them delivered, and `version` is the conversation's version with the page.
    */
-  markRead(readerId: number, senderId: number, upToId: number): Promise<number[]>;
+  readMessages(readerId: number, peerId: number, page: PageQuery): Promise<ReadPage>;
+  /**
+   * An opaque version of the conversation between two users (either order): it changes whenever one of its
+   * messages is added or changes its `delivered` flag, and a restarted server never repeats an old one. Lets
+   * a conditional poll be answered 304 without reading the messages.
+   */
+  conversationVersion(a: number, b: number): Promise<string>;
 
   close(): Promise<void>;
 }
