@@ -645,7 +645,7 @@ describe('malformed HTTP on a real socket (property)', () => {
       const done = () => {
         clearTimeout(timer);
         socket.destroy();
-        resolve(Buffer.concat(chunks).toString('utf8'));
+        resolve(firstResponse(Buffer.concat(chunks)));
       };
       // A request the server is still waiting to see the end of gets no answer: that is fine too.
       const timer = setTimeout(done, 3000);
@@ -659,6 +659,18 @@ describe('malformed HTTP on a real socket (property)', () => {
       socket.on('error', done);
       socket.on('close', done);
     });
+  }
+
+  /**
+   * The first response of what the server sent: a request whose remainder is itself broken (a GET with a
+   * chunked body that never ends) can be answered, and the remainder refused with a second response.
+   */
+  function firstResponse(bytes: Buffer): string {
+    const split = bytes.indexOf('\r\n\r\n');
+    if (split < 0) return bytes.toString('utf8');
+    const length = /\r\ncontent-length: *(\d+)/i.exec(bytes.subarray(0, split).toString('latin1'));
+    const end = split + 4 + (length ? Number(length[1]) : 0);
+    return bytes.subarray(0, Math.min(end, bytes.length)).toString('utf8');
   }
 
   const line = fc.stringMatching(/^[\x20-\x7e]{0,60}$/);
