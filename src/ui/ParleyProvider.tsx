@@ -44,6 +44,8 @@ export interface ParleyProviderProps {
   clock?: ActorOptions<AnyActorLogic>['clock'];
   /** For tests: the timers of the API client's deadlines (a `SimulatedClock`); the default is the real one. */
   apiClock?: ActorOptions<AnyActorLogic>['clock'];
+  /** For tests: the seed of the reconnect back-off's jitter; random by default. */
+  seed?: number;
 }
 
 export function ParleyProvider({
@@ -54,6 +56,7 @@ export function ParleyProvider({
   env,
   clock,
   apiClock,
+  seed: givenSeed,
 }: ParleyProviderProps) {
   // Created once: a new machine would make useActorRef start a new root actor.
   const [machine] = useState(() =>
@@ -71,7 +74,7 @@ export function ParleyProvider({
       env: env ?? createBrowserEnvironment(),
     }),
   );
-  const [seed] = useState(() => Math.floor(Math.random() * 2 ** 31));
+  const [seed] = useState(() => givenSeed ?? Math.floor(Math.random() * 2 ** 31));
   // Records every actor, event and snapshot (bounded) for the inspector, whether or not it is open.
   const [collector] = useState(() => createCollector({ limit: DEFAULT_LIMIT }));
   const actor = useActorRef(machine, {

@@ -21,6 +21,8 @@ export interface ModelSpec {
   clock?: 'real' | 'simulated';
   /** 'simulated': the API client's deadlines run on a SimulatedClock of their own (`system.deadlines`). */
   deadlines?: 'real' | 'simulated';
+  /** The root actor's seed (the back-off's jitter); 7 unless given. */
+  seed?: number;
 }
 
 /** One test per generated path, then a check that the paths took every transition of the model. */
@@ -39,6 +41,7 @@ export function describeModel(variant: MockVariant, spec: ModelSpec): void {
           bobHistory: spec.bobHistory ?? 0,
           ...(spec.clock === 'simulated' && { clock: new SimulatedClock() }),
           ...(spec.deadlines === 'simulated' && { deadlines: new SimulatedClock() }),
+          ...(spec.seed !== undefined && { seed: spec.seed }),
         });
         system = sys;
         await spec.setup?.(sys);

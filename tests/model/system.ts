@@ -55,7 +55,7 @@ export interface System {
 /** Alice, bob and carol, all friends of alice; `bobHistory` messages from bob already stored. */
 export function startSystem(
   variant: MockVariant,
-  options: { bobHistory?: number; clock?: SimulatedClock; deadlines?: SimulatedClock } = {},
+  options: { bobHistory?: number; clock?: SimulatedClock; deadlines?: SimulatedClock; seed?: number } = {},
 ): System {
   const { server, backend } = createMockServer({ variant, baseUrl: BASE_URL });
   server.listen({ onUnhandledRequest: 'error' });
@@ -99,7 +99,7 @@ export function startSystem(
   const activity: ActivityEntry[] = [];
   const boot = () => {
     const actor = createActor(machine, {
-      input: { seed: 7 },
+      input: { seed: options.seed ?? 7 },
       ...(options.clock && { clock: options.clock }),
     });
     actor.on('activity', (event) => activity.push(event.entry));

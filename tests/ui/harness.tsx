@@ -74,12 +74,14 @@ export function renderApp(options: {
   fetch?: FetchLike;
   /** The API client's deadline timers; real ones unless given. */
   apiClock?: SimulatedClock;
+  /** The back-off's jitter seed; random unless given. */
+  seed?: number;
 }) {
   const storage = createIdbStorage(options.dbName ?? newDatabaseName());
-  const { clock, fetch, apiClock } = options;
+  const { clock, fetch, apiClock, seed } = options;
   const app = (
     <VirtuosoMockContext.Provider value={{ viewportHeight: 600, itemHeight: 50 }}>
-      <ParleyApp apiBaseUrl={BASE_URL} storage={storage} {...{ clock, fetch, apiClock }} />
+      <ParleyApp apiBaseUrl={BASE_URL} storage={storage} {...{ clock, fetch, apiClock, seed }} />
     </VirtuosoMockContext.Provider>
   );
   const user = userEvent.setup();
