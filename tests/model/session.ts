@@ -24,6 +24,8 @@ export const WRONG_PASSWORD = 'The username or password is wrong.';
 /** The connection's status check interval and stream re-probe intervals (connectionMachine's delays). */
 export const STATUS_INTERVAL_MS = 10_000;
 export const REPROBE_MS = { failing: 60_000, missing: 300_000 };
+/** The back-off's jitter seed: 1094 ms after the first failure, 1860 ms after the second (more than a tick). */
+export const SEED = 2;
 
 const statusFaults = (self: string) => ({
   'status.error500': 'recovering',
@@ -179,6 +181,7 @@ export const sessionSpec = (variant: MockVariant): ModelSpec => ({
   model: sessionModel(variant),
   clock: 'simulated',
   deadlines: 'simulated',
+  seed: SEED,
   setup: async (system) => {
     system.server.events.on('request:start', ({ request }) => {
       if (new URL(request.url).pathname === '/api/events')
@@ -210,10 +213,16 @@ export const sessionSpec = (variant: MockVariant): ModelSpec => ({
       await until(() => !connectionTags(system).checking, 'the status check to settle', 5000);
     },
     'time.backoffElapses': async (system) => {
-      const wait = connection(system)?.context.retryRemainingMs ?? 0;
-      // The back-off of the first failures: 1 s or 2 s, ±20 %.
-      expect(wait).toBeGreaterThanOrEqual(800);
+      let wait = connection(system)?.context.retryRemainingMs ?? 0;
+      // The back-off of the first failures: 1 s or 2 s, ±20 %, counted down a second at a time.
+      expect(wait).toBeGreaterThan(1000);
       expect(wait).toBeLessThanOrEqual(2400);
+      while (wait > 1000) {
+        advance(clockOf(system), 1000);
+        wait -= 1000;
+        expect(connection(system)?.context.retryRemainingMs).toBe(wait);
+        expect(connectionTags(system).offline).toBe(true);
+      }
       elapse(system, wait, () => connectionTags(system).checking, 'the retry');
     },
     'status.error500': statusFault('500'),
