@@ -9,7 +9,7 @@ import Fastify, {
 import pkg from '../../package.json' with { type: 'json' };
 import { BODY_LIMIT_BYTES, STATUS_BY_CODE } from '../api/schemas';
 import type { ServerContext } from './context';
-import { DEFAULT_HASHING, type HashingOptions } from './credentials';
+import { createSecretCheck, DEFAULT_HASHING, type HashingOptions } from './credentials';
 import { createHostGuard } from './hosts';
 import { errorBody, HttpError } from './http';
 import { createMemoryHub, type Hub } from './hub';
@@ -69,6 +69,7 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
       now,
     }),
     keepAliveMs: deps.keepAliveMs ?? 15_000,
+    secretCheck: createSecretCheck(),
   };
 
   const app = Fastify({

@@ -15,6 +15,8 @@ export interface ServerContext {
   sendLimiter: RateLimiter;
   loginLimiter: RateLimiter;
   keepAliveMs: number;
+  /** Checks a token's secret against its stored hash (see createSecretCheck). */
+  secretCheck: (tokenId: string, secret: string, stored: Buffer) => boolean;
 }
 
 export interface AuthUser {

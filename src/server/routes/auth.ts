@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CredentialsRequest } from '../../api/schemas';
 import type { AuthUser, ServerContext } from '../context';
-import { decoyHash, hashPassword, newToken, secretMatches, splitToken, verifyPassword } from '../credentials';
+import { decoyHash, hashPassword, newToken, splitToken, verifyPassword } from '../credentials';
 import { HttpError, parse } from '../http';
 
 /** Resolves `Authorization: Bearer <token>` to its user, or null for a missing, malformed or revoked token. */
@@ -12,7 +12,7 @@ export async function userFromRequest(ctx: ServerContext, request: FastifyReques
   const parts = match ? splitToken(match[1] as string) : null;
   if (!parts) return null;
   const record = await ctx.store.findToken(parts.id);
-  if (!record || !secretMatches(parts.secret, record.secretHash)) return null;
+  if (!record || !ctx.secretCheck(parts.id, parts.secret, record.secretHash)) return null;
   return { id: record.userId, username: record.username, tokenId: parts.id };
 }
 
