@@ -131,6 +131,11 @@ export interface ParleyStorage {
   loadOutbox(username: string): Promise<OutgoingMessage[]>;
   putOutgoing(username: string, message: OutgoingMessage): Promise<void>;
   removeOutgoing(username: string, clientId: string): Promise<void>;
+  /** The friends list last fetched for `username` (as the server answered it), or null if none is kept. */
+  loadFriends(username: string): Promise<FriendBody[] | null>;
+  saveFriends(username: string, friends: FriendBody[]): Promise<void>;
+  /** Forgets `username`'s kept list: on signing out, so the next person at this browser never sees it. */
+  forgetFriends(username: string): Promise<void>;
 }
 
 /** Browser signals that the network may be back: `online`, focus, a visible tab. */

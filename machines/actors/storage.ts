@@ -1,7 +1,10 @@
 import { fromPromise } from 'xstate';
-import type { OutgoingMessage, ParleyStorage, Session } from '../ports';
+import type { FriendBody, OutgoingMessage, ParleyStorage, Session } from '../ports';
 
-/** Durable storage as actors: the session, and the outbox of messages the server does not have yet. */
+/**
+ * Durable storage as actors: the session, the outbox of messages the server does not have yet, and the
+ * last friends list fetched (shown at once on the next start, and while the server cannot be reached).
+ */
 export const createStorageActors = (storage: ParleyStorage) => ({
   loadSession: fromPromise<Session | null>(() => storage.loadSession()),
   saveSession: fromPromise<void, { session: Session | null }>(({ input }) =>
@@ -16,12 +19,25 @@ export const createStorageActors = (storage: ParleyStorage) => ({
   removeOutgoing: fromPromise<void, { username: string; clientId: string }>(({ input }) =>
     storage.removeOutgoing(input.username, input.clientId),
   ),
+  loadFriends: fromPromise<FriendBody[] | null, { username: string }>(({ input }) =>
+    storage.loadFriends(input.username),
+  ),
+  saveFriends: fromPromise<void, { username: string; friends: FriendBody[] }>(({ input }) =>
+    storage.saveFriends(input.username, input.friends),
+  ),
+  forgetFriends: fromPromise<void, { username: string }>(({ input }) =>
+    storage.forgetFriends(input.username),
+  ),
 });
 
 /** A storage that forgets on restart: tests, and Node clients that need no durability. */
-export function createMemoryStorage(): ParleyStorage & { outbox: Map<string, Map<string, OutgoingMessage>> } {
+export function createMemoryStorage(): ParleyStorage & {
+  outbox: Map<string, Map<string, OutgoingMessage>>;
+  friends: Map<string, FriendBody[]>;
+} {
   let session: Session | null = null;
   const outbox = new Map<string, Map<string, OutgoingMessage>>();
+  const friends = new Map<string, FriendBody[]>();
   const of = (username: string) => {
     const box = outbox.get(username) ?? new Map<string, OutgoingMessage>();
     outbox.set(username, box);
@@ -29,6 +45,7 @@ export function createMemoryStorage(): ParleyStorage & { outbox: Map<string, Map
   };
   return {
     outbox,
+    friends,
     async loadSession() {
       return session;
     },
@@ -43,6 +60,15 @@ export function createMemoryStorage(): ParleyStorage & { outbox: Map<string, Map
     },
     async removeOutgoing(username, clientId) {
       of(username).delete(clientId);
+    },
+    async loadFriends(username) {
+      return friends.get(username) ?? null;
+    },
+    async saveFriends(username, list) {
+      friends.set(username, list);
+    },
+    async forgetFriends(username) {
+      friends.delete(username);
     },
   };
 }

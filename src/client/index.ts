@@ -79,6 +79,9 @@ const routedStorage: ParleyStorage = {
   loadOutbox: (...args) => caller('loadOutbox').storage.loadOutbox(...args),
   putOutgoing: (...args) => caller('putOutgoing').storage.putOutgoing(...args),
   removeOutgoing: (...args) => caller('removeOutgoing').storage.removeOutgoing(...args),
+  loadFriends: (...args) => caller('loadFriends').storage.loadFriends(...args),
+  saveFriends: (...args) => caller('saveFriends').storage.saveFriends(...args),
+  forgetFriends: (...args) => caller('forgetFriends').storage.forgetFriends(...args),
 };
 
 const isMachine = (logic: AnyActorLogic): logic is AnyStateMachine =>

@@ -1,9 +1,9 @@
 /**
- * `ParleyStorage` on IndexedDB (through idb): the session and each user's unsent messages survive a
- * reload. One of the two DOM-touching adapters the provider hands to the actor core.
+ * `ParleyStorage` on IndexedDB (through idb): the session, each user's unsent messages and last friends
+ * list survive a reload. One of the two DOM-touching adapters the provider hands to the actor core.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
-import type { OutgoingMessage, ParleyStorage, Session } from '../../machines/ports';
+import type { FriendBody, OutgoingMessage, ParleyStorage, Session } from '../../machines/ports';
 
 interface ParleyDB extends DBSchema {
   session: { key: 'current'; value: Session };
@@ -12,19 +12,31 @@ interface ParleyDB extends DBSchema {
     value: OutgoingMessage & { username: string };
     indexes: { byUser: string };
   };
+  /** Since version 2: each user's last fetched friends list, by username. */
+  friends: { key: string; value: FriendBody[] };
 }
 
 export const DEFAULT_DB_NAME = 'parley';
+/** 1: session and outbox. 2: adds `friends`. Each step only adds, so a browser's unsent messages survive. */
+export const DB_VERSION = 2;
 
 export function createIdbStorage(name: string = DEFAULT_DB_NAME): ParleyStorage {
   let db: Promise<IDBPDatabase<ParleyDB>> | null = null;
   // Opened on first use, so creating the storage touches nothing.
   const open = () => {
-    db ??= openDB<ParleyDB>(name, 1, {
-      upgrade(database) {
-        database.createObjectStore('session');
-        const outbox = database.createObjectStore('outbox', { keyPath: ['username', 'clientId'] });
-        outbox.createIndex('byUser', 'username');
+    db ??= openDB<ParleyDB>(name, DB_VERSION, {
+      upgrade(database, oldVersion) {
+        if (oldVersion < 1) {
+          database.createObjectStore('session');
+          const outbox = database.createObjectStore('outbox', { keyPath: ['username', 'clientId'] });
+          outbox.createIndex('byUser', 'username');
+        }
+        if (oldVersion < 2) database.createObjectStore('friends');
+      },
+      // A newer version opened in another tab: let it upgrade rather than wait for this tab to close.
+      blocking(_, __, event) {
+        (event.target as IDBDatabase).close();
+        db = null;
       },
     });
     return db;
@@ -47,6 +59,15 @@ export function createIdbStorage(name: string = DEFAULT_DB_NAME): ParleyStorage 
     },
     async removeOutgoing(username, clientId) {
       await (await open()).delete('outbox', [username, clientId]);
+    },
+    async loadFriends(username) {
+      return (await (await open()).get('friends', username)) ?? null;
+    },
+    async saveFriends(username, friends) {
+      await (await open()).put('friends', friends, username);
+    },
+    async forgetFriends(username) {
+      await (await open()).delete('friends', username);
     },
   };
 }
