@@ -60,6 +60,7 @@ const appSetup = setup({
   actors: {
     loadSession: notProvided<Session | null>('loadSession'),
     saveSession: notProvided<void, { session: Session | null }>('saveSession'),
+    forgetFriends: notProvided<void, { username: string }>('forgetFriends'),
     signIn: notProvided<Session, SignInInput>('signIn'),
     signOut: notProvided<void, { token: string }>('signOut'),
     watchEnvironment: notProvidedCallback('watchEnvironment'),
@@ -87,6 +88,11 @@ const appSetup = setup({
     persistSession: spawnChild('saveSession', {
       id: 'saveSession',
       input: ({ context }) => ({ session: context.session }),
+    }),
+    /** Before `clearSession`: the kept friends list goes with the session, so the next person never sees it. */
+    forgetUser: spawnChild('forgetFriends', {
+      id: 'forgetFriends',
+      input: ({ context }) => ({ username: context.session?.username ?? '' }),
     }),
     recordActivity: enqueueActions(
       ({ context, enqueue }, params: { kind: 'info' | 'error'; text: string }) => {
@@ -153,6 +159,7 @@ export const appMachine = appSetup.createMachine({
   on: {
     // A finished save leaves the children list, so the inspector shows only what still runs.
     'xstate.done.actor.saveSession': { actions: stopChild('saveSession') },
+    'xstate.done.actor.forgetFriends': { actions: stopChild('forgetFriends') },
     'activity.report': {
       actions: { type: 'recordActivity', params: ({ event }) => ({ kind: event.kind, text: event.text }) },
     },
@@ -227,6 +234,7 @@ export const appMachine = appSetup.createMachine({
           src: 'friends',
           input: ({ context }) => ({
             token: context.session?.token ?? '',
+            username: context.session?.username ?? '',
             online: context.online,
             transport: context.transport,
             hidden: context.hidden,
@@ -288,7 +296,7 @@ export const appMachine = appSetup.createMachine({
         'session.logout': 'signingOut',
         'session.expired': {
           target: 'signedOut',
-          actions: ['clearSession', 'persistSession', 'noteExpired'],
+          actions: ['forgetUser', 'clearSession', 'persistSession', 'noteExpired'],
         },
       },
       initial: 'browsing',
@@ -321,8 +329,8 @@ export const appMachine = appSetup.createMachine({
         src: 'signOut',
         input: ({ context }) => ({ token: context.session?.token ?? '' }),
         // Signed out locally whatever the server says: the token is forgotten either way.
-        onDone: { target: 'signedOut', actions: ['clearSession', 'persistSession'] },
-        onError: { target: 'signedOut', actions: ['clearSession', 'persistSession'] },
+        onDone: { target: 'signedOut', actions: ['forgetUser', 'clearSession', 'persistSession'] },
+        onError: { target: 'signedOut', actions: ['forgetUser', 'clearSession', 'persistSession'] },
       },
     },
   },

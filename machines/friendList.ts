@@ -4,6 +4,13 @@
  */
 import type { FriendBody, PushEvent } from './ports';
 
+/**
+ * A kept list as shown before the server answers: sorted, and everyone `offline`, since who is online now
+ * is unknown (the rest, `lastSeen` and unread counts included, is as last known).
+ */
+export const asLastKnown = (kept: FriendBody[]): FriendBody[] =>
+  kept.map((f) => (f.online ? { ...f, online: false } : f)).sort(byUsername);
+
 /** The list with `peer`'s conversation read: the person is looking at it. */
 export const markRead = (friends: FriendBody[], peer: string | null): FriendBody[] =>
   friends.map((f) => (f.username === peer && f.unread > 0 ? { ...f, unread: 0 } : f));

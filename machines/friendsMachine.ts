@@ -2,11 +2,13 @@ import { assign, enqueueActions, not, raise, sendParent, setup, stateIn } from '
 import { meansOffline, toFailure } from './actors/failure';
 import { notProvided } from './actors/notProvided';
 import type { ActivityReportEvent, ConnectionFailedEvent, FriendsCommand, Transport } from './events';
-import { applyFriendEvents, markRead, withFetched } from './friendList';
+import { applyFriendEvents, asLastKnown, markRead, withFetched } from './friendList';
 import type { ApiFailure, Conditional, FriendBody, PushEvent } from './ports';
 
 export interface FriendsInput {
   token: string;
+  /** Whose list it is: the kept copy is per user. */
+  username: string;
   online: boolean;
   transport: Transport;
   /** The tab is hidden: polls come less often. */
@@ -22,6 +24,7 @@ export interface AddFriendState {
 
 export interface FriendsContext {
   token: string;
+  username: string;
   /** Sorted by username. */
   friends: FriendBody[];
   etag: string | null;
@@ -36,6 +39,9 @@ export interface FriendsContext {
 
 type Connection = { online: boolean; transport: Transport };
 
+/** A fetch answered (`changed`: the list differs from the one held): the kept copy follows. */
+type FetchedEvent = { type: 'friends.fetched'; changed: boolean };
+
 /**
  * The friends list and the add-friend lifecycle, as two regions. The list loads at start, then keeps
  * current: by polling every `friendsPollInterval` when the transport is polling and the connection is
@@ -43,6 +49,12 @@ type Connection = { online: boolean; transport: Transport };
  * coming back online, a friend added) goes through one internal event, `friends.refresh`, which restarts
  * any fetch in flight: its answer may predate the news. A fetch that fails while online (a 5xx, a malformed
  * answer) is tried again after `friendsPollInterval`, live or not: a pushed `friend` adds no one by itself.
+ *
+ * The last list fetched is kept in storage (per user), and read at start while the first fetch runs: if the
+ * storage answers first, its list is shown at once, every friend `offline` (presence is unknown), tagged
+ * `lastKnown` until a fetch answers and replaces it. So a reload while the server cannot be reached still
+ * shows the friends, and their conversations can be opened. `unloaded` tags the time before any fetch
+ * answered: an empty list then says nothing about the person's friends.
  *
  * A `friend.add` while another add runs is ignored (`can()` is false, so the UI disables the button):
  * a person adds one name at a time, and a queued add would report long after it was typed.
@@ -54,13 +66,15 @@ const friendsSetup = setup({
   types: {
     input: {} as FriendsInput,
     context: {} as FriendsContext,
-    events: {} as FriendsCommand,
+    events: {} as FriendsCommand | FetchedEvent,
   },
   actors: {
     fetchFriends: notProvided<Conditional<FriendBody[]>, { token: string; etag: string | null }>(
       'fetchFriends',
     ),
     addFriend: notProvided<string, { token: string; username: string }>('addFriend'),
+    loadFriends: notProvided<FriendBody[] | null, { username: string }>('loadFriends'),
+    saveFriends: notProvided<void, { username: string; friends: FriendBody[] }>('saveFriends'),
   },
   delays: { friendsPollInterval: ({ context }) => (context.hidden ? 60_000 : 10_000) },
   guards: {
@@ -74,6 +88,8 @@ const friendsSetup = setup({
     bringsFriend: (_, params: { events: PushEvent[] }) => params.events.some((e) => e.type === 'friend'),
     changesList: ({ context }, params: { events: PushEvent[] }) =>
       applyFriendEvents(context.friends, params.events, context.openPeer) !== null,
+    isKeptList: (_, params: { kept: FriendBody[] | null }) => (params.kept?.length ?? 0) > 0,
+    changesKept: (_, params: { changed: boolean }) => params.changed,
     changesOpenPeer: ({ context }, params: { peer: string | null }) =>
       params.peer !== context.openPeer ||
       context.friends.some((f) => f.username === params.peer && f.unread > 0),
@@ -92,7 +108,11 @@ const friendsSetup = setup({
       const etag = answer.notModified ? context.etag : answer.etag;
       if (friends !== context.friends || etag !== context.etag || context.lastError !== null)
         enqueue.assign({ friends, etag, lastError: null });
+      enqueue.raise({ type: 'friends.fetched', changed: friends !== context.friends } satisfies FetchedEvent);
     }),
+    showKept: assign(({ context }, params: { kept: FriendBody[] }) => ({
+      friends: markRead(asLastKnown(params.kept), context.openPeer),
+    })),
     storeFailure: enqueueActions(({ enqueue }, params: { failure: ApiFailure }) => {
       enqueue.assign({ lastError: params.failure });
       if (meansOffline(params.failure))
@@ -162,6 +182,7 @@ export const friendsMachine = friendsSetup.createMachine({
   type: 'parallel',
   context: ({ input }) => ({
     token: input.token,
+    username: input.username,
     friends: [],
     etag: null,
     online: input.online,
@@ -228,6 +249,71 @@ export const friendsMachine = friendsSetup.createMachine({
           description: 'Polling transport, online: fetches again after friendsPollInterval.',
           always: { guard: not('shouldPoll'), target: 'idle' },
           after: { friendsPollInterval: 'refreshing' },
+        },
+      },
+    },
+    kept: {
+      initial: 'reading',
+      states: {
+        reading: {
+          description:
+            'Reading the list kept from the last visit, while the first fetch runs: whichever answers first is shown.',
+          tags: ['loading', 'unloaded'],
+          invoke: {
+            src: 'loadFriends',
+            input: ({ context }) => ({ username: context.username }),
+            onDone: [
+              {
+                guard: { type: 'isKeptList', params: ({ event }) => ({ kept: event.output }) },
+                target: 'shown',
+                actions: {
+                  type: 'showKept',
+                  params: ({ event }) => ({ kept: event.output ?? [] }),
+                },
+              },
+              { target: 'nothing' },
+            ],
+            // Unreadable storage is no worse than an empty one: the fetch still brings the list.
+            onError: 'nothing',
+          },
+          on: { 'friends.fetched': 'writing' },
+        },
+        shown: {
+          description:
+            'The list on screen is the kept one, every friend offline (presence unknown), until a fetch answers.',
+          tags: ['lastKnown', 'unloaded'],
+          on: { 'friends.fetched': 'writing' },
+        },
+        nothing: {
+          description: 'Nothing kept, and no fetch has answered yet.',
+          tags: ['unloaded'],
+          on: { 'friends.fetched': 'writing' },
+        },
+        idle: {
+          description: 'The kept copy is the last list fetched.',
+          on: {
+            'friends.fetched': {
+              guard: { type: 'changesKept', params: ({ event }) => event },
+              target: 'writing',
+            },
+          },
+        },
+        writing: {
+          description: 'Keeping the list just fetched; a newer one restarts the write (the last one wins).',
+          invoke: {
+            src: 'saveFriends',
+            input: ({ context }) => ({ username: context.username, friends: context.friends }),
+            // A list not kept costs only the offline view of it on the next start: nothing to tell.
+            onDone: 'idle',
+            onError: 'idle',
+          },
+          on: {
+            'friends.fetched': {
+              guard: { type: 'changesKept', params: ({ event }) => event },
+              target: 'writing',
+              reenter: true,
+            },
+          },
         },
       },
     },

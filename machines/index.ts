@@ -26,6 +26,7 @@ export function createParleyMachine(deps: ParleyDeps) {
     actors: {
       loadSession: storage.loadSession,
       saveSession: storage.saveSession,
+      forgetFriends: storage.forgetFriends,
       signIn: api.signIn,
       signOut: api.signOut,
       watchEnvironment: createEnvironmentActor(deps.env),
@@ -36,7 +37,12 @@ export function createParleyMachine(deps: ParleyDeps) {
         },
       }),
       friends: friendsMachine.provide({
-        actors: { fetchFriends: api.fetchFriends, addFriend: api.addFriend },
+        actors: {
+          fetchFriends: api.fetchFriends,
+          addFriend: api.addFriend,
+          loadFriends: storage.loadFriends,
+          saveFriends: storage.saveFriends,
+        },
       }),
       conversation: conversationMachine.provide({ actors: { fetchMessages: api.fetchMessages } }),
       outbox: provideOutbox({

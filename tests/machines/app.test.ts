@@ -255,6 +255,37 @@ describe('the root actor', () => {
     expect(sys.fake.calls.filter((c) => c.method === 'events').every((c) => c.signal.aborted)).toBe(true);
   });
 
+  it('keeps the friends list fetched, and forgets it with the session on signing out', async () => {
+    const sys = start();
+    await bringOnline(sys);
+    // Coming online restarted the first load: this is the answer that counts.
+    sys.fake.next('friends').resolve({ notModified: false, body: [friend('bob')], etag: '"f1"' });
+    await flush();
+    expect(await sys.storage.loadFriends('alice')).toEqual([friend('bob')]);
+    sys.root.send({ type: 'session.logout' });
+    sys.fake.next('logout').reject({ kind: 'network', message: 'The server could not be reached.' });
+    await flush();
+    expect(sys.root.getSnapshot().hasTag('signedOut')).toBe(true);
+    expect(await sys.storage.loadFriends('alice')).toBeNull();
+    expect(sys.root.getSnapshot().children).toEqual({});
+  });
+
+  it('forgets the kept friends list when the session has ended', async () => {
+    const sys = start();
+    await sys.storage.saveFriends('alice', [friend('bob')]);
+    await flush();
+    expect(
+      sys
+        .child('friends')
+        ?.getSnapshot()
+        .context.friends.map((f: { username: string }) => f.username),
+    ).toEqual(['bob']);
+    sys.fake.next('status').resolve({ ...STATUS, user: null });
+    await flush();
+    expect(sys.root.getSnapshot().hasTag('signedOut')).toBe(true);
+    expect(await sys.storage.loadFriends('alice')).toBeNull();
+  });
+
   it('signs out with a sentence when the server no longer knows the kept token', async () => {
     const sys = start();
     await flush();

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActorRefFrom } from 'xstate';
 import { createApiActors } from '../../machines/actors/api';
+import { createMemoryStorage, createStorageActors } from '../../machines/actors/storage';
 import type { Transport } from '../../machines/events';
 import { friendsMachine } from '../../machines/friendsMachine';
-import type { ApiFailure, FriendBody, MessageBody, PushEvent } from '../../machines/ports';
+import type { ApiFailure, FriendBody, MessageBody, ParleyStorage, PushEvent } from '../../machines/ports';
 import { createFakeApi } from './fakeApi';
 import { advance, flush, pendingTimers, underParent } from './harness';
 
@@ -37,11 +38,14 @@ afterEach(() => {
   for (const stop of stops.splice(0)) stop();
 });
 
-function start(input: { online?: boolean; transport?: Transport } = {}) {
+function start(input: { online?: boolean; transport?: Transport; storage?: ParleyStorage } = {}) {
   const fake = createFakeApi();
   const { fetchFriends, addFriend } = createApiActors(fake.api);
-  const run = underParent(friendsMachine.provide({ actors: { fetchFriends, addFriend } }), {
+  const { loadFriends, saveFriends } = createStorageActors(input.storage ?? createMemoryStorage());
+  const actors = { fetchFriends, addFriend, loadFriends, saveFriends };
+  const run = underParent(friendsMachine.provide({ actors }), {
     token: 'tok',
+    username: 'alice',
     online: input.online ?? true,
     transport: input.transport ?? 'polling',
   });
@@ -400,5 +404,121 @@ describe('friends: stopping', () => {
     await flush();
     expect(t.snapshot()).toBe(after);
     expect(t.received).toHaveLength(received);
+  });
+});
+
+describe('friends: the list kept from the last visit', () => {
+  const keeping = async (username: string, friends: FriendBody[]) => {
+    const storage = createMemoryStorage();
+    await storage.saveFriends(username, friends);
+    return storage;
+  };
+
+  it('shows the kept list before the first fetch answers: everyone offline, tagged lastKnown and unloaded', async () => {
+    const storage = await keeping('alice', [friend('carol', { unread: 2 }), friend('bob', { online: true })]);
+    const t = start({ storage, online: false });
+    await flush();
+    expect(t.fake.open('friends')).toHaveLength(1);
+    expect(t.snapshot().context.friends).toEqual([
+      friend('bob', { online: false }),
+      friend('carol', { unread: 2 }),
+    ]);
+    expect(t.snapshot().hasTag('lastKnown')).toBe(true);
+    expect(t.snapshot().hasTag('unloaded')).toBe(true);
+  });
+
+  it('keeps showing it when the first fetch cannot reach the server, and tells the parent', async () => {
+    const storage = await keeping('alice', [friend('bob', { online: true })]);
+    const t = start({ storage, online: false });
+    await flush();
+    t.fake.next('friends').reject(down);
+    await flush();
+    expect(t.sent('connection.failed')).toHaveLength(1);
+    expect(t.snapshot().context.friends.map((f) => [f.username, f.online])).toEqual([['bob', false]]);
+    expect(t.snapshot().hasTag('lastKnown')).toBe(true);
+    expect(t.snapshot().hasTag('loading')).toBe(false);
+  });
+
+  it('replaces it with the first list fetched (coming online), and keeps that one instead', async () => {
+    const storage = await keeping('alice', [friend('bob'), friend('carol')]);
+    const t = start({ storage, online: false, transport: 'live' });
+    await flush();
+    t.fake.next('friends').reject(down);
+    await flush();
+    t.child.send({ type: 'connection.changed', online: true, transport: 'live' });
+    const call = t.fake.next('friends');
+    expect(call.args).toEqual(['tok', null]);
+    call.resolve(list([friend('dave'), friend('bob', { online: true })]));
+    await flush();
+    expect(t.snapshot().context.friends.map((f) => [f.username, f.online])).toEqual([
+      ['bob', true],
+      ['dave', false],
+    ]);
+    expect(t.snapshot().hasTag('lastKnown')).toBe(false);
+    expect(t.snapshot().hasTag('unloaded')).toBe(false);
+    expect(await storage.loadFriends('alice')).toEqual([friend('bob', { online: true }), friend('dave')]);
+  });
+
+  it('leaves lastKnown when the server answers the very list kept', async () => {
+    const storage = await keeping('alice', [friend('bob')]);
+    const t = start({ storage });
+    await flush();
+    t.fake.next('friends').resolve(list([friend('bob')]));
+    await flush();
+    expect(t.snapshot().hasTag('lastKnown')).toBe(false);
+    expect(t.snapshot().context.friends).toEqual([friend('bob')]);
+  });
+
+  it('keeps each list fetched, and an empty answer too (the kept list follows the server)', async () => {
+    const storage = await keeping('alice', [friend('bob')]);
+    const t = start({ storage, transport: 'polling' });
+    t.fake.next('friends').resolve(list([friend('bob'), friend('carol')], '"v1"'));
+    await flush();
+    expect((await storage.loadFriends('alice'))?.map((f) => f.username)).toEqual(['bob', 'carol']);
+    advance(t.clock, POLL);
+    t.fake.next('friends').resolve(list([], '"v2"'));
+    await flush();
+    expect(await storage.loadFriends('alice')).toEqual([]);
+  });
+
+  it('does not show a kept list that arrives after the first fetch answered', async () => {
+    const storage = await keeping('alice', [friend('zed')]);
+    let release = () => {};
+    const slow: ParleyStorage = {
+      ...storage,
+      loadFriends: (username) =>
+        new Promise((resolve) => {
+          release = () => resolve(storage.loadFriends(username));
+        }),
+    };
+    const t = start({ storage: slow });
+    t.fake.next('friends').resolve(list([friend('bob')]));
+    await flush();
+    release();
+    await flush();
+    expect(t.snapshot().context.friends.map((f) => f.username)).toEqual(['bob']);
+    expect(t.snapshot().hasTag('lastKnown')).toBe(false);
+    expect(await storage.loadFriends('alice')).toEqual([friend('bob')]);
+  });
+
+  it("never shows another user's kept list", async () => {
+    const storage = await keeping('bob', [friend('carol')]);
+    const t = start({ storage, online: false });
+    await flush();
+    expect(t.snapshot().context.friends).toEqual([]);
+    expect(t.snapshot().hasTag('lastKnown')).toBe(false);
+  });
+
+  it('tells "could not load" (unloaded) apart from "the server answered no friends"', async () => {
+    const offline = start({ online: false });
+    offline.fake.next('friends').reject(down);
+    await flush();
+    expect(offline.snapshot().context.friends).toEqual([]);
+    expect(offline.snapshot().hasTag('loading')).toBe(false);
+    expect(offline.snapshot().hasTag('unloaded')).toBe(true);
+
+    const empty = await loaded([]);
+    expect(empty.snapshot().hasTag('loading')).toBe(false);
+    expect(empty.snapshot().hasTag('unloaded')).toBe(false);
   });
 });
