@@ -39,6 +39,8 @@ interface Page {
   inFlight: () => number;
   /** Calls to /api/events the app has made. */
   streamsAsked: () => number;
+  /** Calls to /api/status (the connection's checks) the app has made. */
+  checksAsked: () => number;
   /** Why the app polls: the backend had no stream (re-probed after 5 min) or it kept failing (1 min). */
   pollingBecause: 'missing' | 'failing';
 }
@@ -117,7 +119,10 @@ const events: Record<string, (page: Page) => Promise<void>> = {
   'user.retryNow': async (page) => {
     const button = retryButton();
     if (!button) throw new Error('no Retry now button');
+    const asked = page.checksAsked();
     await page.user.click(button);
+    // Tried at once, not at the end of the countdown.
+    expect(page.checksAsked()).toBe(asked + 1);
     await quiet(page);
     await waitFor(() => expect(connectionText()).not.toBe('Reconnecting…'));
   },
@@ -215,20 +220,20 @@ const states: Record<string, (page: Page) => Promise<void>> = {
   recovering: noActivity(offline),
 };
 
-function countingFetch(): { fetch: FetchLike; inFlight: () => number; streamsAsked: () => number } {
+function countingFetch() {
   let pending = 0;
   let streams = 0;
-  return {
-    fetch: (url, init) => {
-      pending += 1;
-      if (new URL(url).pathname === '/api/events') streams += 1;
-      return globalThis.fetch(url, init).finally(() => {
-        pending -= 1;
-      });
-    },
-    inFlight: () => pending,
-    streamsAsked: () => streams,
+  let checks = 0;
+  const fetch: FetchLike = (url, init) => {
+    pending += 1;
+    const { pathname } = new URL(url);
+    if (pathname === '/api/events') streams += 1;
+    if (pathname === '/api/status') checks += 1;
+    return globalThis.fetch(url, init).finally(() => {
+      pending -= 1;
+    });
   };
+  return { fetch, inFlight: () => pending, streamsAsked: () => streams, checksAsked: () => checks };
 }
 
 for (const variant of ['full', 'basic'] as const) {
@@ -259,6 +264,7 @@ for (const variant of ['full', 'basic'] as const) {
           deadlines,
           inFlight: calls.inFlight,
           streamsAsked: calls.streamsAsked,
+          checksAsked: calls.checksAsked,
           pollingBecause: 'missing',
         };
         await states.signedOut?.(page);
