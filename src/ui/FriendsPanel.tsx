@@ -5,7 +5,7 @@ import { useChatEvents, useChosenFriend, useFriends } from './hooks';
 
 /** The sidebar: the friends list (choosing one opens the conversation) and the add-friend form. */
 export function FriendsPanel() {
-  const { friends, loading } = useFriends();
+  const { friends, loading, lastKnown, unloaded, unreachable } = useFriends();
   const chosen = useChosenFriend();
   const { selectFriend } = useChatEvents();
 
@@ -17,19 +17,34 @@ export function FriendsPanel() {
         </p>
         {friends.length === 0 ? (
           <p className="muted empty-note">
-            {loading ? 'Loading friends…' : 'No friends yet: add one below.'}
+            {loading
+              ? 'Loading friends…'
+              : unloaded
+                ? unreachable
+                  ? 'Offline: your friends could not be loaded. They will show once the server is back.'
+                  : 'Your friends could not be loaded.'
+                : 'No friends yet: add one below.'}
           </p>
         ) : (
-          <ul aria-label="Friends" className="friend-list">
-            {friends.map((friend) => (
-              <FriendItem
-                key={friend.username}
-                friend={friend}
-                chosen={friend.username === chosen}
-                onSelect={selectFriend}
-              />
-            ))}
-          </ul>
+          <>
+            {lastKnown && (
+              <p className="muted list-note">
+                {unreachable
+                  ? 'Offline — showing friends from your last visit'
+                  : 'Showing friends from your last visit'}
+              </p>
+            )}
+            <ul aria-label="Friends" className="friend-list">
+              {friends.map((friend) => (
+                <FriendItem
+                  key={friend.username}
+                  friend={friend}
+                  chosen={friend.username === chosen}
+                  onSelect={selectFriend}
+                />
+              ))}
+            </ul>
+          </>
         )}
       </nav>
       <AddFriend />

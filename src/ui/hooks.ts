@@ -12,6 +12,7 @@ import type {
   ParleyMachine,
   selectionMachine,
 } from '../../machines';
+import { meansOffline } from '../../machines/actors/failure';
 import { type outboxMachine, pendingFor, type SendEntry } from '../../machines/outboxMachine';
 import type { SendView } from '../../machines/timeline';
 import { DraftsContext, OpeningsContext, type ParleyActor, RootContext } from './ParleyProvider';
@@ -69,6 +70,12 @@ export function useFriends() {
     friends: useSelector(ref, (s) => s?.context.friends ?? EMPTY),
     loading: useSelector(ref, (s) => s?.hasTag('loading') ?? true),
     adding: useSelector(ref, (s) => s?.hasTag('adding') ?? false),
+    /** The list is the one kept from an earlier visit: presence unknown until the server answers. */
+    lastKnown: useSelector(ref, (s) => s?.hasTag('lastKnown') ?? false),
+    /** The server has not answered the list yet: an empty list says nothing about the person's friends. */
+    unloaded: useSelector(ref, (s) => s?.hasTag('unloaded') ?? true),
+    /** The last fetch could not reach the server. */
+    unreachable: useSelector(ref, (s) => (s?.context.lastError ? meansOffline(s.context.lastError) : false)),
   };
 }
 
