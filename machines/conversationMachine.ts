@@ -26,6 +26,11 @@ export interface ConversationContext {
   etag: string | null;
   /** Older messages may exist before the loaded range of messages. */
   hasOlder: boolean;
+  /**
+   * A feed answer has come: the window is the conversation as the server has it. Until then (the first load
+   * failed, say offline) nothing is known of its history, and an empty window does not mean no messages.
+   */
+  loaded: boolean;
   online: boolean;
   transport: Transport;
   hidden: boolean;
@@ -108,7 +113,8 @@ export const conversationMachine = setup({
       ({ context, enqueue }, params: { answer: Answer; newest: boolean; first: boolean }) => {
         const { answer } = params;
         if (answer.notModified) {
-          if (context.lastError !== null) enqueue.assign({ lastError: null });
+          if (context.lastError !== null || !context.loaded)
+            enqueue.assign({ lastError: null, loaded: true });
           return;
         }
         const { messages, hasOlder } = mergeFeed(context, answer.body, params.newest, params.first);
@@ -116,9 +122,10 @@ export const conversationMachine = setup({
           messages !== context.messages ||
           hasOlder !== context.hasOlder ||
           answer.etag !== context.etag ||
-          context.lastError !== null
+          context.lastError !== null ||
+          !context.loaded
         )
-          enqueue.assign({ messages, hasOlder, etag: answer.etag, lastError: null });
+          enqueue.assign({ messages, hasOlder, etag: answer.etag, lastError: null, loaded: true });
       },
     ),
     storeOlder: assign(({ context }, params: { answer: Answer }) => {
@@ -152,6 +159,7 @@ export const conversationMachine = setup({
     messages: [],
     etag: null,
     hasOlder: false,
+    loaded: false,
     online: input.online,
     transport: input.transport,
     hidden: input.hidden ?? false,

@@ -10,21 +10,29 @@ const FIRST_INDEX = 1_000_000;
 interface LogContext {
   loadingOlder: boolean;
   canLoadOlder: boolean;
+  /** The history could not be loaded: the log must not claim it starts here, or that there is none. */
+  unloaded: boolean;
 }
+
+const UNLOADED = 'Earlier messages could not be loaded; they will show once the server is back.';
 
 /** Each message is an article; the scroller itself is the `log`, so the list wrapper stays generic. */
 const components: Components<TimelineEntry, LogContext> = {
   Header: ({ context }) => (
     <div className="log-edge">
-      {context?.loadingOlder
-        ? 'Loading earlier messages…'
-        : context?.canLoadOlder
-          ? ''
-          : 'Start of the conversation'}
+      {context?.unloaded
+        ? UNLOADED
+        : context?.loadingOlder
+          ? 'Loading earlier messages…'
+          : context?.canLoadOlder
+            ? ''
+            : 'Start of the conversation'}
     </div>
   ),
   Footer: () => <div className="log-end" />,
-  EmptyPlaceholder: () => <p className="log-empty muted">No messages yet. Say hello!</p>,
+  // Unloaded, the header says why the log is empty.
+  EmptyPlaceholder: ({ context }) =>
+    context?.unloaded ? null : <p className="log-empty muted">No messages yet. Say hello!</p>,
   // The scroller is the log: focusable, so the keyboard scrolls it.
   Scroller: forwardRef<HTMLDivElement, ScrollerProps & { context?: LogContext }>(function Scroller(
     { context: _, ...props },
@@ -61,7 +69,7 @@ const AT_BOTTOM_PX = 4;
 
 /** The open conversation's messages, virtualised; mounted once the first page is in. */
 export function MessageLog({ peer }: { peer: string }) {
-  const { messages, loading, loadingOlder, canLoadOlder } = useConversation();
+  const { messages, loading, unloaded, loadingOlder, canLoadOlder } = useConversation();
   const sends = useSends(peer);
   const { retry, loadOlder } = useChatEvents();
   const { unreadAtOpen } = useOpenings();
@@ -119,7 +127,7 @@ export function MessageLog({ peer }: { peer: string }) {
         ref={virtuoso}
         className="log"
         data={entries}
-        context={{ loadingOlder, canLoadOlder }}
+        context={{ loadingOlder, canLoadOlder, unloaded }}
         components={components}
         computeItemKey={(_, entry) => entry.key}
         firstItemIndex={firstItemIndex}

@@ -85,6 +85,8 @@ export function useConversation() {
     open: ref !== undefined,
     messages: useSelector(ref, (s) => s?.context.messages ?? EMPTY),
     loading: useSelector(ref, (s) => s?.hasTag('loading') ?? true),
+    /** The first page could not be loaded: the history is unknown (only messages still to send show). */
+    unloaded: useSelector(ref, (s) => (s ? !s.context.loaded && !s.hasTag('loading') : false)),
     loadingOlder: useSelector(ref, (s) => s?.hasTag('loadingOlder') ?? false),
     canLoadOlder: useSelector(ref, (s) => s?.can({ type: 'history.loadOlder' }) ?? false),
   };

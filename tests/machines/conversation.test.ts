@@ -91,6 +91,23 @@ describe('conversation: the first page', () => {
     expect((await loaded(range(1, 50))).snapshot().context.hasOlder).toBe(true);
     expect((await loaded(range(1, 49))).snapshot().context.hasOlder).toBe(false);
   });
+
+  it('is not loaded while the first page could not be fetched (offline), and is once a later fetch answers', async () => {
+    const t = start({ online: false, transport: 'live' });
+    t.nextCall().reject(down);
+    await flush();
+    expect(t.snapshot().hasTag('loading')).toBe(false);
+    expect(t.snapshot().context.messages).toEqual([]);
+    expect(t.snapshot().context.loaded).toBe(false);
+    t.child.send({ type: 'connection.changed', online: true, transport: 'live' });
+    t.nextCall().resolve(page([]));
+    await flush();
+    expect(t.snapshot().context.loaded).toBe(true);
+  });
+
+  it('is loaded by an empty first page: the conversation has no messages', async () => {
+    expect((await loaded([])).snapshot().context.loaded).toBe(true);
+  });
 });
 
 describe('conversation: polling', () => {

@@ -66,6 +66,10 @@ describe.each([
       expect(within(bubble).getByRole('img', { name: 'pending' })).toBeTruthy();
     });
     expect(backend.state.conversation('bob', 'alice').some((m) => m.content === TEXT)).toBe(false);
+    // The history could not load: the log says so, rather than that the conversation starts here.
+    expect(within(messagesLog()).getByText(/Earlier messages could not be loaded/)).toBeTruthy();
+    expect(within(messagesLog()).queryByText('Start of the conversation')).toBeNull();
+    expect(within(messagesLog()).queryByText('Hi bob')).toBeNull();
 
     // Back online: the browser says so, and the message goes out once; the list is the server's again.
     backend.faults.clear();
@@ -78,6 +82,8 @@ describe.each([
       { timeout: 10_000 },
     );
     await waitFor(() => expect(within(messagesLog()).getAllByText(TEXT)).toHaveLength(1));
+    await within(messagesLog()).findByText('Hi bob');
+    expect(within(messagesLog()).queryByText(/Earlier messages could not be loaded/)).toBeNull();
     await waitFor(() =>
       expect(within(friendsNav()).queryByText(/showing friends from your last visit/i)).toBeNull(),
     );
