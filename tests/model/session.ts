@@ -3,7 +3,8 @@
  * wrong password); signed in and connected (live, or polling when the backend has no stream or the stream
  * keeps failing); offline; the network back but the app not yet retried ("recovering"). Faults are events:
  * the network down, a 500, a malformed answer, a slow and a hung answer to the 10 s status check, a dropped
- * stream, a missing stream, a stream that fails three times in a row.
+ * stream, a missing stream, a stream that fails three times in a row; and the server ending the session
+ * (its tokens revoked), which signs the person out with a sentence saying so.
  *
  * Time is the model's own: the actors run on a SimulatedClock, and only `time.*` events (and the fault
  * events, to reach the status check or a stream retry) move it; the API client's deadlines run on another
@@ -21,6 +22,8 @@ import { BASE_URL, connectionTags, type System, signIn, TIMEOUT_MS, until } from
 
 /** What the mock answers a wrong password (the sign-in form shows it in an alert). */
 export const WRONG_PASSWORD = 'The username or password is wrong.';
+/** What the app says when the status check no longer knows the token (appMachine's `noteExpired`). */
+export const SESSION_ENDED = 'Your session has ended; please sign in again.';
 /** The connection's status check interval and stream re-probe intervals (connectionMachine's delays). */
 export const STATUS_INTERVAL_MS = 10_000;
 export const REPROBE_MS = { failing: 60_000, missing: 300_000 };
@@ -46,11 +49,17 @@ export function sessionModel(variant: MockVariant) {
               'stream.dropped': 'live',
               'stream.missing': 'polling',
               'stream.failsThrice': 'polling',
+              'server.endsSession': 'sessionEnded',
               'user.signOut': 'signedOut',
             },
           },
           polling: {
-            on: { 'network.down': 'offline', 'time.reprobeElapses': 'live', 'user.signOut': 'signedOut' },
+            on: {
+              'network.down': 'offline',
+              'time.reprobeElapses': 'live',
+              'server.endsSession': 'sessionEnded',
+              'user.signOut': 'signedOut',
+            },
           },
         }
       : {
@@ -60,6 +69,7 @@ export function sessionModel(variant: MockVariant) {
               ...statusFaults('polling'),
               // The re-probe meets the basic backend's 404 again.
               'time.reprobeElapses': 'polling',
+              'server.endsSession': 'sessionEnded',
               'user.signOut': 'signedOut',
             },
           },
@@ -70,6 +80,7 @@ export function sessionModel(variant: MockVariant) {
     states: {
       signedOut: { on: { 'user.signIn': connected, 'user.signInRefused': 'signInRefused' } },
       signInRefused: { on: { 'user.signIn': connected } },
+      sessionEnded: { on: { 'user.signIn': connected } },
       ...connectedStates,
       offline: {
         on: { 'network.back': 'recovering', 'user.retryNow': 'offline', 'user.signOut': 'signedOut' },
@@ -265,6 +276,16 @@ export const sessionSpec = (variant: MockVariant): ModelSpec => ({
       expect(connection(system)?.context.streamAvailable).toBe(true);
       system.backend.faults.clear('events');
     },
+    'server.endsSession': async (system) => {
+      // The account's tokens are revoked: the next status check names no user for the token.
+      system.backend.state.revokeTokens('alice');
+      await until(
+        () => connection(system)?.matches({ online: { heartbeat: 'waiting' } }) === true,
+        'the status check to be waiting',
+      );
+      advance(clockOf(system), STATUS_INTERVAL_MS);
+      await until(() => system.actor.getSnapshot().hasTag('signedOut'), 'signed out');
+    },
     'time.reprobeElapses': async (system) => {
       const asked = streamsAsked(system);
       const available = connection(system)?.context.streamAvailable;
@@ -278,6 +299,7 @@ export const sessionSpec = (variant: MockVariant): ModelSpec => ({
   states: {
     signedOut: noActivity(signedOut(null)),
     signInRefused: noActivity(signedOut(WRONG_PASSWORD)),
+    sessionEnded: noActivity(signedOut(SESSION_ENDED)),
     live: noActivity(connectedBy('live')),
     polling: noActivity(connectedBy('polling')),
     offline: noActivity(async (system) => {

@@ -16,7 +16,14 @@ import { DEFAULT_TIMEOUT_MS, type FetchLike } from '../../src/api/client';
 import type { MockBackend, MockVariant } from '../../src/mocks/backend';
 import { advance } from '../machines/harness';
 import { generatePaths, modelTransitions, takenTransitions } from '../model/paths';
-import { REPROBE_MS, SEED, STATUS_INTERVAL_MS, sessionModel, WRONG_PASSWORD } from '../model/session';
+import {
+  REPROBE_MS,
+  SEED,
+  SESSION_ENDED,
+  STATUS_INTERVAL_MS,
+  sessionModel,
+  WRONG_PASSWORD,
+} from '../model/session';
 import {
   activityStatus,
   BASE_URL,
@@ -176,6 +183,12 @@ const events: Record<string, (page: Page) => Promise<void>> = {
     page.backend.faults.clear('events');
     page.pollingBecause = 'failing';
   },
+  'server.endsSession': async (page) => {
+    page.backend.state.revokeTokens('alice');
+    await quiet(page);
+    await tick(page, STATUS_INTERVAL_MS);
+    await screen.findByRole('button', { name: 'Log in' });
+  },
   'time.reprobeElapses': async (page) => {
     await quiet(page);
     const asked = page.streamsAsked();
@@ -198,10 +211,10 @@ const offline = async () => {
   expect(retryButton()).not.toBeNull();
 };
 
-const signedOut = (refused: boolean) => async () => {
+const signedOut = (alert: string | null) => async () => {
   await screen.findByRole('button', { name: 'Log in' });
   expect(screen.queryByRole('status', { name: 'Connection' })).toBeNull();
-  if (refused) expect(screen.getByRole('alert').textContent).toBe(WRONG_PASSWORD);
+  if (alert) expect(screen.getByRole('alert').textContent).toBe(alert);
   else expect(screen.queryByRole('alert')).toBeNull();
 };
 
@@ -212,8 +225,9 @@ const noActivity = (check: () => Promise<void>) => async () => {
 };
 
 const states: Record<string, (page: Page) => Promise<void>> = {
-  signedOut: signedOut(false),
-  signInRefused: signedOut(true),
+  signedOut: signedOut(null),
+  signInRefused: signedOut(WRONG_PASSWORD),
+  sessionEnded: signedOut(SESSION_ENDED),
   live: noActivity(connected('live')),
   polling: noActivity(connected('polling')),
   offline: noActivity(offline),
