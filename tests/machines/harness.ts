@@ -53,3 +53,16 @@ export function advance(clock: SimulatedClock, ms: number): void {
 /** Timers still pending on a SimulatedClock: 0 once everything is stopped. */
 export const pendingTimers = (clock: SimulatedClock): number =>
   (clock as unknown as ClockInternals).timeouts.size;
+
+/**
+ * Milliseconds until the one pending timer of length `timeoutMs` fires (say, a 2 s poll), so a test can
+ * step to both of its edges. Throws unless exactly one such timer is pending.
+ */
+export function dueIn(clock: SimulatedClock, timeoutMs: number): number {
+  const timers = [...(clock as unknown as ClockInternals).timeouts.values()].filter(
+    (t) => t.timeout === timeoutMs,
+  );
+  const [timer] = timers;
+  if (timers.length !== 1 || !timer) throw new Error(`${timers.length} timers of ${timeoutMs} ms pending, not one`);
+  return timer.start + timer.timeout - clock.now();
+}

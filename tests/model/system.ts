@@ -44,6 +44,8 @@ export interface System {
   deadlines: SimulatedClock | null;
   /** Message fetches for `peer` started and not yet settled (an aborted one settles at once). */
   messagesInFlight(peer: string): number;
+  /** Message fetches for `peer` started so far. */
+  messagesAsked(peer: string): number;
   /** A browser wake-up (focus, online): the app re-checks and refreshes at once. */
   wake(): void;
   /** Stops the actor and starts a new one on the same storage, as a page reload does. */
@@ -86,10 +88,12 @@ export function startSystem(
     }),
   });
   const inFlight = new Map<string, number>();
+  const asked = new Map<string, number>();
   const api: typeof client = {
     ...client,
     messages(...args) {
       const peer = args[1].peer;
+      asked.set(peer, (asked.get(peer) ?? 0) + 1);
       inFlight.set(peer, (inFlight.get(peer) ?? 0) + 1);
       return client.messages(...args).finally(() => inFlight.set(peer, (inFlight.get(peer) ?? 1) - 1));
     },
@@ -116,6 +120,7 @@ export function startSystem(
     clock: options.clock ?? null,
     deadlines: options.deadlines ?? null,
     messagesInFlight: (peer) => inFlight.get(peer) ?? 0,
+    messagesAsked: (peer) => asked.get(peer) ?? 0,
     wake: () => {
       for (const listener of listeners) listener('focus');
     },
