@@ -63,6 +63,7 @@ export function dueIn(clock: SimulatedClock, timeoutMs: number): number {
     (t) => t.timeout === timeoutMs,
   );
   const [timer] = timers;
-  if (timers.length !== 1 || !timer) throw new Error(`${timers.length} timers of ${timeoutMs} ms pending, not one`);
+  if (timers.length !== 1 || !timer)
+    throw new Error(`${timers.length} timers of ${timeoutMs} ms pending, not one`);
   return timer.start + timer.timeout - clock.now();
 }

@@ -161,7 +161,11 @@ function countingFetch() {
     inFlight.set(peer, (inFlight.get(peer) ?? 0) + 1);
     return globalThis.fetch(url, init).finally(() => inFlight.set(peer, (inFlight.get(peer) ?? 1) - 1));
   };
-  return { fetch, asked: (peer: string) => asked.get(peer) ?? 0, inFlight: (peer: string) => inFlight.get(peer) ?? 0 };
+  return {
+    fetch,
+    asked: (peer: string) => asked.get(peer) ?? 0,
+    inFlight: (peer: string) => inFlight.get(peer) ?? 0,
+  };
 }
 
 const paths = generatePaths(conversationModel, { simpleLimit: 40 });
@@ -178,7 +182,12 @@ for (const variant of ['full', 'basic'] as const) {
           backend.state.addMessage('bob', 'alice', `Old ${String(i).padStart(2, '0')}`);
         const clock = new SimulatedClock();
         const calls = countingFetch();
-        const { user } = renderApp({ strict: true, clock, apiClock: new SimulatedClock(), fetch: calls.fetch });
+        const { user } = renderApp({
+          strict: true,
+          clock,
+          apiClock: new SimulatedClock(),
+          fetch: calls.fetch,
+        });
         await logIn(user);
         const page: Page = {
           variant,
