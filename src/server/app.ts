@@ -74,8 +74,6 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
 
   const app = Fastify({
     logger: deps.logger ?? false,
-    // Without a logger, do not build the two per-request log records only to drop them.
-    disableRequestLogging: !deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Event streams are ended by the hub on close; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
