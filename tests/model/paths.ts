@@ -82,3 +82,34 @@ export function generatePaths(model: AnyStateMachine, options: { simpleLimit: nu
   }
   return [...byDescription.values()];
 }
+
+/** The model's transitions that none of `paths` takes (the coverage check wants none). */
+export const untakenTransitions = (model: AnyStateMachine, paths: ModelPath[]): string[] => {
+  const taken = takenTransitions(paths);
+  return modelTransitions(model).filter((t) => !taken.has(t));
+};
+
+type Steps<P> = Record<string, (page: P) => Promise<void>>;
+
+/**
+ * Carries out a generated path on a real system (`page`): each step's event, then the check of the state
+ * it leads to; a failure names the step.
+ */
+export async function carryOut<P>(
+  path: ModelPath,
+  page: P,
+  events: Steps<P>,
+  states: Steps<P>,
+): Promise<void> {
+  for (const step of path.steps) {
+    const run = events[step.event.type];
+    const check = states[step.to];
+    if (!run || !check) throw new Error(`no way to carry out ${step.event.type} or check ${step.to}`);
+    try {
+      await run(page);
+      await check(page);
+    } catch (error) {
+      throw new Error(`at ${step.from} --${step.event.type}--> ${step.to}: ${(error as Error).message}`);
+    }
+  }
+}
