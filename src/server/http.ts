@@ -26,6 +26,25 @@ export function parse<S extends v.GenericSchema>(schema: S, input: unknown): v.I
   return result.output;
 }
 
+/**
+ * `parse` for a route's query string, remembering the last `maxEntries` valid ones by their raw text: a
+ * polling client asks with the same query again and again, and validating it was a tenth of a poll's cost.
+ * Results are frozen, as they are shared; a query that fails is checked afresh every time.
+ */
+export function queryParser<S extends v.GenericSchema>(schema: S, maxEntries = 1000) {
+  const known = new Map<string, Readonly<v.InferOutput<S>>>();
+  return (request: FastifyRequest): Readonly<v.InferOutput<S>> => {
+    const mark = request.url.indexOf('?');
+    const raw = mark < 0 ? '' : request.url.slice(mark + 1);
+    const remembered = known.get(raw);
+    if (remembered !== undefined) return remembered;
+    const parsed = Object.freeze(parse(schema, request.query));
+    if (known.size >= maxEntries) known.delete(known.keys().next().value as string);
+    known.set(raw, parsed);
+    return parsed;
+  };
+}
+
 /** Sends `body` as JSON with an ETag, or 304 when the client already holds that representation. */
 export function sendWithETag(request: FastifyRequest, reply: FastifyReply, body: unknown) {
   const json = JSON.stringify(body);

@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { CredentialsRequest } from '../../api/schemas';
+import { type Awaitable, andThen } from '../awaitable';
 import type { AuthUser, ServerContext } from '../context';
 import { decoyHash, hashPassword, newToken, verifyPassword } from '../credentials';
 import { HttpError, parse } from '../http';
@@ -8,23 +9,40 @@ import { HttpError, parse } from '../http';
 const BEARER = /^Bearer +([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})\s*$/i;
 
 /** Resolves `Authorization: Bearer <token>` to its user, or null for a missing, malformed or revoked token. */
-export async function userFromRequest(ctx: ServerContext, request: FastifyRequest): Promise<AuthUser | null> {
+export function userFromRequest(ctx: ServerContext, request: FastifyRequest): Awaitable<AuthUser | null> {
   const match = BEARER.exec(request.headers.authorization ?? '');
   if (!match) return null;
   const id = match[1] as string;
-  const record = await ctx.store.findToken(id);
-  if (!record || !ctx.secretCheck(id, match[2] as string, record.secretHash)) return null;
-  return { id: record.userId, username: record.username, tokenId: id };
+  const secret = match[2] as string;
+  return andThen(ctx.store.findToken(id), (record) =>
+    record && ctx.secretCheck(id, secret, record.secretHash)
+      ? { id: record.userId, username: record.username, tokenId: id }
+      : null,
+  );
 }
 
-/** The onRequest hook of every route but status, register and login. */
-export const requireUser = (ctx: ServerContext) => async (request: FastifyRequest) => {
-  const user = await userFromRequest(ctx, request);
-  if (!user) throw new HttpError('unauthorized', 'Sign in first: the token is missing, unknown or revoked.');
-  request.user = user;
-  const announced = ctx.presence.touch(user.id, user.username);
-  if (announced) await announced;
-};
+/**
+ * The onRequest hook of every route but status, register and login. A callback hook, not an async one: when
+ * the token is in memory and presence does not change, the request goes on without a promise or a tick.
+ */
+export const requireUser =
+  (ctx: ServerContext) => (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const admit = (user: AuthUser | null) => {
+      if (!user)
+        throw new HttpError('unauthorized', 'Sign in first: the token is missing, unknown or revoked.');
+      request.user = user;
+      return ctx.presence.touch(user.id, user.username);
+    };
+    let admitted: unknown;
+    try {
+      admitted = andThen(userFromRequest(ctx, request), admit);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (admitted instanceof Promise) admitted.then(() => done(), done);
+    else done();
+  };
 
 async function issueToken(ctx: ServerContext, userId: number): Promise<string> {
   const { token, id, secretHash } = newToken();

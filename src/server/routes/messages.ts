@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   type MessageBody,
   MessagesQuery,
@@ -6,8 +6,9 @@ import {
   type SendMessageBody,
   SendMessageRequest,
 } from '../../api/schemas';
+import { type Awaitable, andThen } from '../awaitable';
 import type { AuthUser, ServerContext } from '../context';
-import { etagMatches, HttpError, parse } from '../http';
+import { etagMatches, HttpError, parse, queryParser } from '../http';
 import type { PageQuery, StoredMessage, UserRecord } from '../store/store';
 
 /** A stored message as one side of the conversation sees it. */
@@ -25,37 +26,56 @@ const pageETag = (version: string, page: PageQuery) =>
   `"${version}.${page.after ?? ''}.${page.before ?? ''}.${page.limit}"`;
 
 /** The peer named in a request, who must exist (404) and be a friend (403). */
-async function friendNamed(ctx: ServerContext, me: AuthUser, username: string): Promise<UserRecord> {
-  const peer = await ctx.store.findUserByName(username);
-  if (!peer) throw new HttpError('not_found', `There is no user "${username}".`);
-  if (peer.id === me.id || !(await ctx.store.areFriends(me.id, peer.id))) {
-    throw new HttpError(
-      'forbidden',
-      `You can exchange messages only with friends, and ${username} is not one.`,
-    );
-  }
-  return peer;
+function friendNamed(ctx: ServerContext, me: AuthUser, username: string): Awaitable<UserRecord> {
+  const notFriends = () =>
+    new HttpError('forbidden', `You can exchange messages only with friends, and ${username} is not one.`);
+  return andThen(ctx.store.findUserByName(username), (peer) => {
+    if (!peer) throw new HttpError('not_found', `There is no user "${username}".`);
+    if (peer.id === me.id) throw notFriends();
+    return andThen(ctx.store.areFriends(me.id, peer.id), (friends) => {
+      if (!friends) throw notFriends();
+      return peer;
+    });
+  });
+}
+
+async function sendPage(
+  ctx: ServerContext,
+  reply: FastifyReply,
+  me: AuthUser,
+  peer: UserRecord,
+  page: PageQuery,
+): Promise<undefined> {
+  const read = await ctx.store.readMessages(me.id, peer.id, page);
+  for (const id of read.delivered)
+    ctx.hub.publish(peer.id, { type: 'delivered', data: { id, peer: me.username } });
+  reply
+    .header('etag', pageETag(read.version, page))
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(read.messages.map((m) => messageFor(me.id, peer.username, m))));
+  return undefined;
 }
 
 export function messageRoutes(app: FastifyInstance, ctx: ServerContext) {
-  app.get('/api/messages', async (request, reply) => {
+  const messagesQuery = queryParser(MessagesQuery);
+
+  // Not an async handler: a conditional poll whose reads are all in memory is answered 304 in one go.
+  app.get('/api/messages', (request, reply) => {
     const me = request.user as AuthUser;
-    const query = parse(MessagesQuery, request.query);
-    const peer = await friendNamed(ctx, me, query.peer);
+    const query = messagesQuery(request);
     const page = { after: query.after, before: query.before, limit: query.limit ?? PAGE_DEFAULT };
-    // The ETag is the conversation's version with the page asked for, so a poll that matches is answered
-    // without reading a single message.
-    const current = pageETag(await ctx.store.conversationVersion(me.id, peer.id), page);
-    if (etagMatches(request.headers['if-none-match'], current)) {
-      return reply.header('etag', current).code(304).send();
-    }
-    const read = await ctx.store.readMessages(me.id, peer.id, page);
-    for (const id of read.delivered)
-      ctx.hub.publish(peer.id, { type: 'delivered', data: { id, peer: me.username } });
-    return reply
-      .header('etag', pageETag(read.version, page))
-      .type('application/json; charset=utf-8')
-      .send(JSON.stringify(read.messages.map((m) => messageFor(me.id, peer.username, m))));
+    return andThen(friendNamed(ctx, me, query.peer), (peer) =>
+      andThen(ctx.store.conversationVersion(me.id, peer.id), (version) => {
+        // The ETag is the conversation's version with the page asked for, so a poll that matches is
+        // answered without reading a single message.
+        const current = pageETag(version, page);
+        if (etagMatches(request.headers['if-none-match'], current)) {
+          reply.header('etag', current).code(304).send();
+          return undefined;
+        }
+        return sendPage(ctx, reply, me, peer, page);
+      }),
+    );
   });
 
   app.post('/api/messages', async (request, reply) => {

@@ -1,3 +1,4 @@
+import { andThen } from '../awaitable';
 import type { Store, TokenRecord, UserRecord } from './store';
 
 export interface CacheOptions {
@@ -60,12 +61,13 @@ export function withCache(store: Store, options: CacheOptions): Store {
       if (user) remember(user);
       return user;
     },
-    async findUserByName(username) {
+    findUserByName(username) {
       const cached = users.get(username);
       if (cached) return cached;
-      const user = await store.findUserByName(username);
-      if (user) remember(user);
-      return user;
+      return andThen(store.findUserByName(username), (user) => {
+        if (user) remember(user);
+        return user;
+      });
     },
     async setLastSeen(userId, at) {
       await store.setLastSeen(userId, at);
@@ -74,13 +76,14 @@ export function withCache(store: Store, options: CacheOptions): Store {
       const user = name === undefined ? undefined : users.get(name);
       if (user) users.set(user.username, { ...user, lastSeen: at });
     },
-    async findToken(tokenId) {
+    findToken(tokenId) {
       const cached = tokens.get(tokenId);
       if (cached && cached.until > options.now()) return cached.record;
-      const record = await store.findToken(tokenId);
-      if (record) tokens.set(tokenId, { record, until: options.now() + ttl });
-      else tokens.delete(tokenId);
-      return record;
+      return andThen(store.findToken(tokenId), (record) => {
+        if (record) tokens.set(tokenId, { record, until: options.now() + ttl });
+        else tokens.delete(tokenId);
+        return record;
+      });
     },
     async revokeToken(tokenId) {
       tokens.delete(tokenId);
@@ -92,11 +95,12 @@ export function withCache(store: Store, options: CacheOptions): Store {
       friendships.set(`${b}:${a}`, true);
       return added;
     },
-    async areFriends(a, b) {
+    areFriends(a, b) {
       if (friendships.get(`${a}:${b}`)) return true;
-      const friends = await store.areFriends(a, b);
-      if (friends) friendships.set(`${a}:${b}`, true);
-      return friends;
+      return andThen(store.areFriends(a, b), (friends) => {
+        if (friends) friendships.set(`${a}:${b}`, true);
+        return friends;
+      });
     },
   };
 }

@@ -200,16 +200,14 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
       if (q.insertUser.run(username, passwordHash, now).changes === 0) return null;
       return findUser(username);
     },
-    async findUserByName(username) {
-      return findUser(username);
-    },
+    findUserByName: (username) => findUser(username),
     async setLastSeen(userId, at) {
       q.setLastSeen.run(at, userId);
     },
     async createToken(tokenId, userId, secretHash, now) {
       q.insertToken.run(tokenId, userId, secretHash, now);
     },
-    async findToken(tokenId): Promise<TokenRecord | null> {
+    findToken(tokenId): TokenRecord | null {
       const row = q.tokenById.get(tokenId);
       return row ? { userId: row.user_id, username: row.username, secretHash: row.secret_hash } : null;
     },
@@ -219,9 +217,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     async addFriendship(a, b, now) {
       return addFriendship(a, b, now);
     },
-    async areFriends(a, b) {
-      return q.friendship.get(a, b) !== undefined;
-    },
+    areFriends: (a, b) => q.friendship.get(a, b) !== undefined,
     async friendIds(userId) {
       return q.friendIds.all(userId).map((row) => row.friend_id);
     },
@@ -257,9 +253,7 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
     async readMessages(readerId, peerId, page: PageQuery) {
       return readPage(readerId, peerId, page);
     },
-    async conversationVersion(a, b) {
-      return versionOf(a, b);
-    },
+    conversationVersion: (a, b) => versionOf(a, b),
     async close() {
       if (db.open) db.close();
     },

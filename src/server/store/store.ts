@@ -1,7 +1,10 @@
+import type { Awaitable } from '../awaitable';
+
 /**
  * Everything the server keeps, behind one interface. The SQLite store implements it today; a PostgreSQL
- * store is planned as a second implementation, which is why every method is async even though
- * better-sqlite3 is synchronous.
+ * store is planned as a second implementation, which is why every method may answer with a promise even
+ * though better-sqlite3 is synchronous. The reads every request makes (token, user, friendship, version)
+ * are Awaitable: the cache (cached.ts) and the SQLite store answer them at once.
  */
 
 export interface UserRecord {
@@ -59,16 +62,17 @@ export interface ReadPage {
 export interface Store {
   /** Creates the user, or answers null when the (lower-case) name is taken. */
   createUser(username: string, passwordHash: string, now: number): Promise<UserRecord | null>;
-  findUserByName(username: string): Promise<UserRecord | null>;
+  // The reads of every request may answer at once (Awaitable) when the value is in memory.
+  findUserByName(username: string): Awaitable<UserRecord | null>;
   setLastSeen(userId: number, at: number): Promise<void>;
 
   createToken(tokenId: string, userId: number, secretHash: Buffer, now: number): Promise<void>;
-  findToken(tokenId: string): Promise<TokenRecord | null>;
+  findToken(tokenId: string): Awaitable<TokenRecord | null>;
   revokeToken(tokenId: string): Promise<void>;
 
   /** Makes a and b friends both ways; false when they already were. */
   addFriendship(a: number, b: number, now: number): Promise<boolean>;
-  areFriends(a: number, b: number): Promise<boolean>;
+  areFriends(a: number, b: number): Awaitable<boolean>;
   friendIds(userId: number): Promise<number[]>;
   /** The user's friends, sorted by username, with unread counts and the last message of each conversation. */
   listFriends(userId: number): Promise<FriendRecord[]>;
@@ -87,7 +91,7 @@ export interface Store {
    * messages is added or changes its `delivered` flag, and a restarted server never repeats an old one. Lets
    * a conditional poll be answered 304 without reading the messages.
    */
-  conversationVersion(a: number, b: number): Promise<string>;
+  conversationVersion(a: number, b: number): Awaitable<string>;
 
   close(): Promise<void>;
 }
