@@ -39,6 +39,7 @@ function friendNamed(ctx: ServerContext, me: AuthUser, username: string): Awaita
   });
 }
 
+/** Answers a page of the conversation (the poll's 200): reads it, marks it read, tells the sender. */
 async function sendPage(
   ctx: ServerContext,
   reply: FastifyReply,
