@@ -1,38 +1,12 @@
-// `npm run bench:server`: a bounded, loopback-only benchmark of the reference server. Not a test.
-//
-// The server under test (bench/serve.ts) and the baseline (bench/bare.ts, a bare node:http server) each run
-// in a child process of their own, so this process (the load generator) does not share their thread.
-// Scenarios, each after a warm-up, with the median of several rounds:
-//   1. an empty poll answered 304 (GET /api/messages?after=<last> with If-None-Match), against the bare
-//      server answering {"status":"online"} in the same run: requests/s and the ratio;
-//   2. sends per second to one recipient from many senders (so the per-user send limit is not what is measured);
-//   3. one user holding 1,000 event streams, paced messages fanned out to all of them: delivery latency;
-//   4. 1,000 users holding one stream each, a paced message to each: delivery latency.
-// Prints a table and writes bench/results/server-<date>.json. Every child is killed on exit, error or signal.
-//
-// Knobs (environment): BENCH_ROUNDS (5), BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2),
-// BENCH_ONLY (comma-separated: poll,sends,fanout,fanout-many), BENCH_DB_DIR (where the SQLite temp dir goes;
-// default /dev/shm, else the OS temp dir), BENCH_PROFILE=1 (CPU profiles of the
-// Parley children into bench/results/profiles).
-import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Options as CannonOptions, type Result as CannonResult } from 'autocannon';
 import { Agent, type Dispatcher, Pool, request } from 'undici';
+import { cpuMsOf, type Started, scratchDir, startChild, stopChild } from './children';
 import { cpuPressure, intFromEnv, markdownTable, median, percentile } from './lib';
 import type { ServeOptions, ServeReady } from './serve';
 
@@ -65,112 +39,20 @@ const DELIVERY_GRACE_MS = 5000;
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = join(BENCH_DIR, 'results');
-const TSX = import.meta.resolve('tsx');
 
 // ---------------------------------------------------------------------------------------------------------
-// Children and teardown
+// Children
 
-const children = new Set<ChildProcess>();
-/**
- * The SQLite files (WAL mode, as in production) go in a temp dir on tmpfs where there is one, so the figures are
- * the server's and not this machine's disk (on a slow virtual disk, WAL writes and checkpoints stall for ms).
- * BENCH_DB_DIR picks another parent directory, e.g. /tmp to include the disk.
- */
-const DB_PARENT = process.env.BENCH_DB_DIR || (isWritableDir('/dev/shm') ? '/dev/shm' : tmpdir());
-const tempDir = mkdtempSync(join(DB_PARENT, 'parley-bench-'));
-
-function isWritableDir(path: string): boolean {
-  try {
-    accessSync(path, constants.W_OK);
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-let tornDown = false;
-
-/** Synchronous, so it also runs from the 'exit' event: kills whatever child is left, removes the temp dir. */
-function tearDownNow() {
-  if (tornDown) return;
-  tornDown = true;
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-  rmSync(tempDir, { recursive: true, force: true });
-}
-process.on('exit', tearDownNow);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    process.stderr.write(`\n${signal}: stopping the benchmark.\n`);
-    tearDownNow();
-    process.exit(130);
-  });
-}
-
-interface Started<T> {
-  child: ChildProcess;
-  ready: T;
-}
-
-/** Starts `script` with node + tsx and waits for the JSON line it prints once listening. */
-function startChild<T>(script: string, args: string[], nodeArgs: string[] = []): Promise<Started<T>> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', TSX, join(BENCH_DIR, script), ...args], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not start within 180 s`));
-    }, 180_000);
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      try {
-        resolve({ child, ready: JSON.parse(line) as T });
-      } catch {
-        reject(new Error(`${script} printed "${line}" instead of its JSON line`));
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited (${signal ?? code}) before it was ready`));
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL if the child has not gone after 5 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(killer);
-}
+const tempDir = scratchDir();
 
 let dbCounter = 0;
 function startParley(options: Omit<ServeOptions, 'dbPath'>): Promise<Started<ServeReady>> {
   const dbPath = join(tempDir, `parley-${++dbCounter}.db`);
   const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS_DIR, 'profiles')}`] : [];
-  return startChild<ServeReady>('serve.ts', [JSON.stringify({ ...options, dbPath })], nodeArgs);
-}
-
-/** The share of the last 60 s (or 10 s) in which some runnable task waited for a CPU (Linux PSI), or null. */
-/** CPU time (user + system, in ms) a process has used so far, from /proc; null where there is no /proc. */
-function cpuMsOf(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime), counted from after the command name: indexes 11 and 12.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
+  return startChild<ServeReady>(join(BENCH_DIR, 'serve.ts'), [JSON.stringify({ ...options, dbPath })], {
+    cwd: ROOT,
+    nodeArgs,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -262,7 +144,7 @@ interface Row {
 async function scenarioPoll(): Promise<{ row: Row; data: object }> {
   const [parley, bare] = await Promise.all([
     startParley({ setup: 'poll' }),
-    startChild<{ port: number }>('bare.ts', []),
+    startChild<{ port: number }>(join(BENCH_DIR, 'bare.ts'), [], { cwd: ROOT }),
   ]);
   try {
     const token = parley.ready.tokens.alice as string;
@@ -769,7 +651,7 @@ async function main() {
     loadAverageAtEnd: [] as number[],
     cpuPressureAtStart: cpuPressure(),
     cpuPressureAtEnd: null as number | null,
-    dbDir: DB_PARENT,
+    dbDir: dirname(tempDir),
   };
   console.log(`Parley server benchmark — ${machine.date}`);
   console.log(`Node ${machine.node}, ${machine.platform}, CPU: ${machine.cpu}`);
@@ -777,7 +659,7 @@ async function main() {
     `Servers in child processes on 127.0.0.1; ${ROUNDS} rounds of ${ROUND_SECONDS} s after a ${WARMUP_SECONDS} s warm-up, medians; autocannon ${CONNECTIONS} connections, pipelining 1.`,
   );
   console.log(
-    `SQLite (WAL) file in a temp dir under ${DB_PARENT}; password hashing cost lowered for account setup (not measured).`,
+    `SQLite (WAL) file in a temp dir under ${dirname(tempDir)}; password hashing cost lowered for account setup (not measured).`,
   );
   const pressure = (p: number | null) =>
     p === null ? '' : `; CPU pressure (PSI some, avg60) ${p.toFixed(0)} %`;
@@ -829,15 +711,12 @@ async function main() {
 }
 
 main().then(
-  () => {
-    tearDownNow();
-    process.exit(0);
-  },
+  // Exiting tears down (bench/children.ts): children killed, the scratch directory removed.
+  () => process.exit(0),
   (err: unknown) => {
     process.stderr.write(
       `bench/server.ts failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
     );
-    tearDownNow();
     process.exit(1);
   },
 );
