@@ -75,7 +75,9 @@ export function createSecretCheck(maxEntries = 10_000) {
   const verified = new Map<string, { secret: string; hash: Buffer }>();
   return (tokenId: string, secret: string, stored: Buffer): boolean => {
     const known = verified.get(tokenId);
-    if (known?.hash.equals(stored) && sameString(known.secret, secret)) return true;
+    // The cached token record hands over the very same Buffer each time: no byte comparison needed then.
+    if (known && (known.hash === stored || known.hash.equals(stored)) && sameString(known.secret, secret))
+      return true;
     if (!secretMatches(secret, stored)) return false;
     if (verified.size >= maxEntries) verified.delete(verified.keys().next().value as string);
     verified.set(tokenId, { secret, hash: stored });

@@ -27,22 +27,26 @@ export function userFromRequest(ctx: ServerContext, request: FastifyRequest): Aw
  */
 export const requireUser =
   (ctx: ServerContext) => (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const admit = (user: AuthUser | null) => {
-      if (!user)
-        throw new HttpError('unauthorized', 'Sign in first: the token is missing, unknown or revoked.');
-      request.user = user;
-      return ctx.presence.touch(user.id, user.username);
-    };
-    let admitted: unknown;
-    try {
-      admitted = andThen(userFromRequest(ctx, request), admit);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    if (admitted instanceof Promise) admitted.then(() => done(), done);
-    else done();
+    const user = userFromRequest(ctx, request);
+    if (user instanceof Promise) user.then((found) => admit(ctx, request, found, done), done);
+    else admit(ctx, request, user, done);
   };
+
+function admit(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  user: AuthUser | null,
+  done: HookHandlerDoneFunction,
+) {
+  if (!user) {
+    done(new HttpError('unauthorized', 'Sign in first: the token is missing, unknown or revoked.'));
+    return;
+  }
+  request.user = user;
+  const announced = ctx.presence.touch(user.id, user.username);
+  if (announced) announced.then(() => done(), done);
+  else done();
+}
 
 async function issueToken(ctx: ServerContext, userId: number): Promise<string> {
   const { token, id, secretHash } = newToken();

@@ -27,17 +27,18 @@ const pageETag = (version: string, page: PageQuery) =>
 
 /** The peer named in a request, who must exist (404) and be a friend (403). */
 function friendNamed(ctx: ServerContext, me: AuthUser, username: string): Awaitable<UserRecord> {
-  const notFriends = () =>
-    new HttpError('forbidden', `You can exchange messages only with friends, and ${username} is not one.`);
   return andThen(ctx.store.findUserByName(username), (peer) => {
     if (!peer) throw new HttpError('not_found', `There is no user "${username}".`);
-    if (peer.id === me.id) throw notFriends();
+    if (peer.id === me.id) throw notFriends(username);
     return andThen(ctx.store.areFriends(me.id, peer.id), (friends) => {
-      if (!friends) throw notFriends();
+      if (!friends) throw notFriends(username);
       return peer;
     });
   });
 }
+
+const notFriends = (username: string) =>
+  new HttpError('forbidden', `You can exchange messages only with friends, and ${username} is not one.`);
 
 /** Answers a page of the conversation (the poll's 200): reads it, marks it read, tells the sender. */
 async function sendPage(

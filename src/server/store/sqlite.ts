@@ -150,14 +150,17 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
   // Conversation versions live in memory: every write to the file goes through this store (it holds the file
   // exclusively; a shared one lets others read, never write), so it sees every change. The epoch makes a
   // version from before a restart never match one after it.
+  // Kept as the strings they are answered as, so a poll builds no string to learn one.
   const epoch = randomBytes(6).toString('base64url');
-  const versions = new Map<string, number>();
+  const versions = new Map<string, { count: number; text: string }>();
+  const unchanged = `${epoch}.0`;
   const conversationKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
   const bump = (a: number, b: number) => {
     const key = conversationKey(a, b);
-    versions.set(key, (versions.get(key) ?? 0) + 1);
+    const count = (versions.get(key)?.count ?? 0) + 1;
+    versions.set(key, { count, text: `${epoch}.${count}` });
   };
-  const versionOf = (a: number, b: number) => `${epoch}.${versions.get(conversationKey(a, b)) ?? 0}`;
+  const versionOf = (a: number, b: number) => versions.get(conversationKey(a, b))?.text ?? unchanged;
 
   const listPage = (userId: number, peerId: number, page: PageQuery): StoredMessage[] => {
     const [lo, hi] = pair(userId, peerId);
