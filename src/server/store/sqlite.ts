@@ -149,8 +149,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = {}): Stor
 
   // Conversation versions live in memory: every write to the file goes through this store (it holds the file
   // exclusively; a shared one lets others read, never write), so it sees every change. The epoch makes a
-  // version from before a restart never match one after it.
-  // Kept as the strings they are answered as, so a poll builds no string to learn one.
+  // version from before a restart never match one after it. Each is kept as the string it is answered as, so
+  // a poll builds no string to learn it.
   const epoch = randomBytes(6).toString('base64url');
   const versions = new Map<string, { count: number; text: string }>();
   const unchanged = `${epoch}.0`;
