@@ -8,9 +8,10 @@
 //
 // A revision is anything `git worktree add` takes (a commit, a branch, HEAD~3), checked out into a scratch
 // directory that shares this checkout's node_modules; `.` is the working tree. The second defaults to `.`.
+// Both sides are set up by this checkout's bench/serve.ts, so only the server's code differs.
 // Knobs (environment): BENCH_PAIRS (12), BENCH_SECONDS (2), BENCH_WARMUP_SECONDS (3).
 import { execFileSync } from 'node:child_process';
-import { symlinkSync } from 'node:fs';
+import { copyFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -42,6 +43,7 @@ function checkout(rev: string, scratch: string): string {
     execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'ignore' }),
   );
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  copyFileSync(join(ROOT, 'bench', 'serve.ts'), join(dir, 'bench', 'serve.ts'));
   return dir;
 }
 
