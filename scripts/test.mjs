@@ -43,7 +43,12 @@ const status = run('npx', [
 ]);
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
-  const failed = r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  // Failed tests, plus each test file that failed without a failing test (it did not load, or a hook threw);
+  // numFailedTestSuites would count every describe block around a failed test as well.
+  const brokenFiles = (r.testResults ?? []).filter(
+    (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed'),
+  ).length;
+  const failed = r.numFailedTests + brokenFiles;
   console.log(`Tests: ${r.numPassedTests} passed, ${failed} failed`);
 }
 process.exit(status);
