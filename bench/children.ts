@@ -1,6 +1,7 @@
 // The child processes of a benchmark: started with node + tsx, each printing one JSON line once ready, and all
-// killed (and the scratch directory removed) on exit, error or signal. Importing this module installs those
-// exit and signal handlers.
+// killed (and the scratch directory removed) on exit, error or signal. The exit and signal handlers are
+// installed with the first child, scratch directory or clean-up, so a script that only borrows stopChild or
+// cpuMsOf keeps its own.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,14 +18,18 @@ const cleanups: (() => void)[] = [];
  * checkpoints stall for ms). BENCH_DB_DIR picks another parent directory, e.g. /tmp to include the disk.
  */
 export function scratchDir(): string {
-  const parent = process.env.BENCH_DB_DIR || (isWritableDir('/dev/shm') ? '/dev/shm' : tmpdir());
-  const dir = mkdtempSync(join(parent, 'parley-bench-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = mkdtempSync(join(dbParentDir(), 'parley-bench-'));
+  atTearDown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
+/** Where benchmark databases go: BENCH_DB_DIR, else /dev/shm where it is writable, else the OS temp dir. */
+export const dbParentDir = () =>
+  process.env.BENCH_DB_DIR || (isWritableDir('/dev/shm') ? '/dev/shm' : tmpdir());
+
 /** Runs `cleanup` (synchronously) when the benchmark ends, however it ends. */
 export function atTearDown(cleanup: () => void) {
+  installTeardown();
   cleanups.push(cleanup);
 }
 
@@ -54,13 +59,18 @@ function tearDownNow() {
     }
   }
 }
-process.on('exit', tearDownNow);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    process.stderr.write(`\n${signal}: stopping the benchmark.\n`);
-    tearDownNow();
-    process.exit(130);
-  });
+let installed = false;
+function installTeardown() {
+  if (installed) return;
+  installed = true;
+  process.on('exit', tearDownNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      process.stderr.write(`\n${signal}: stopping the benchmark.\n`);
+      tearDownNow();
+      process.exit(130);
+    });
+  }
 }
 
 export interface Started<T> {
@@ -77,6 +87,7 @@ export function startChild<T>(
   args: string[],
   options: { cwd: string; nodeArgs?: string[] },
 ): Promise<Started<T>> {
+  installTeardown();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', TSX, script, ...args], {
     cwd: options.cwd,
     stdio: ['pipe', 'pipe', 'inherit'],

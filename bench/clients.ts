@@ -30,7 +30,7 @@
 // bench/results; ids are stable, so the two diff well), BENCH_BREAKDOWN=1 (where each message's time goes;
 // wraps every client's API, so that run's heap figure is not the client's alone).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,7 @@ import type { AnyActorRef, Subscription } from 'xstate';
 import type { MessageBody } from '../machines/ports';
 import { createNodeApiClient, type NodeApiClient } from '../src/api/node';
 import { createParleyClient, type ParleyClient } from '../src/client';
+import { cpuMsOf, stopChild } from './children';
 import { cpuPressure, intFromEnv, markdownTable, percentile } from './lib';
 import type { ServeOptions, ServeReady } from './serve';
 
@@ -158,29 +159,6 @@ function startServer(options: ServeOptions): Promise<{ child: ChildProcess; read
   });
 }
 
-/** SIGTERM, then SIGKILL if the child has not gone after 5 s. */
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(killer);
-}
-
-/** CPU time (user + system, in ms) a process has used so far, from /proc; null where there is no /proc. */
-function cpuMsOf(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
-/** The share of the last 10 s in which some runnable task waited for a CPU (Linux PSI), or null. */
 /** Heap in use after full collections (twice: the first may leave weakly held and finalised objects). */
 async function settledHeap() {
   await sleep(50);
@@ -614,7 +592,7 @@ async function runSize(n: number): Promise<SizeResult> {
     live = [];
     pairs.length = 0;
     await stopClients(clients);
-    await stopServer(server.child);
+    await stopChild(server.child);
   }
 }
 

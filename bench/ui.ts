@@ -36,26 +36,17 @@
 // BENCH_DB_DIR (parent of the SQLite temp dir; default /dev/shm, else the OS temp dir), BENCH_TRACE=1 (a
 // Chromium performance trace of each Parley burst into bench/results/), CHROMIUM_PATH (/usr/bin/chromium).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, Agent as HttpAgent, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { dbParentDir, stopChild } from './children';
 import { intFromEnv, median, percentile } from './lib';
 
 const OPEN_ROUNDS = intFromEnv('BENCH_OPEN_ROUNDS', 5);
@@ -243,25 +234,6 @@ function installTeardown() {
       void tearDown().finally(() => process.exit(130));
     });
   }
-}
-
-function isWritableDir(path: string): boolean {
-  try {
-    accessSync(path, constants.W_OK);
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERM, then SIGKILL if the child has not gone after 5 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(killer);
 }
 
 function startServerChild(options: ServeOptions): Promise<{ child: ChildProcess; ready: ServeReady }> {
@@ -911,7 +883,7 @@ async function main() {
   const startedAt = new Date();
   const build = ensureBuild();
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const dbParent = process.env.BENCH_DB_DIR || (isWritableDir('/dev/shm') ? '/dev/shm' : tmpdir());
+  const dbParent = dbParentDir();
   tempDir = mkdtempSync(join(dbParent, 'parley-bench-ui-'));
 
   progress(`starting the server and seeding ${MESSAGES.toLocaleString('en-US')} messages`);
