@@ -25,7 +25,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'core',
-          include: ['tests/{api,machines,mocks,client}/**/*.test.ts', 'tests/inspector/**/*.test.ts'],
+          include: ['tests/{api,machines,mocks,client,inspector,layout}/**/*.test.ts'],
           environment: 'node',
           testTimeout: 20_000,
         },

@@ -4,7 +4,7 @@
  * reaches out: the machines invoke actors built from these ports (machines/actors), provided with
  * `.provide()`.
  */
-import type { FriendBody, MessageBody, PushEvent, SendMessageBody, StatusBody } from '../src/api/schemas';
+import type { FriendBody, MessageBody, PushEvent, SendMessageBody, StatusBody } from '../src/contract';
 
 export type { FriendBody, MessageBody, PushEvent, SendMessageBody, StatusBody };
 

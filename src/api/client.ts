@@ -6,8 +6,6 @@
  */
 import type * as v from 'valibot';
 import type { ApiError, Conditional, MessagesPage, ParleyApi, RequestOptions } from '../../machines/ports';
-import { decodeBody, httpError } from './decode';
-import { type Guard, globalTimers, openGuard, type Timers } from './guard';
 import {
   AddFriendResponse,
   AuthResponse,
@@ -15,7 +13,9 @@ import {
   MessagesResponse,
   SendMessageResponse,
   StatusResponse,
-} from './schemas';
+} from '../contract';
+import { decodeBody, httpError } from './decode';
+import { type Guard, globalTimers, openGuard, type Timers } from './guard';
 import { readEventStream } from './stream';
 
 /** The part of fetch the client uses; the global fetch and undici's fetch (node.ts) both fit. */

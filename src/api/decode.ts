@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot';
 import { ApiError } from '../../machines/ports';
-import { describeIssues, ErrorResponse } from './schemas';
+import { describeIssues, ErrorResponse } from '../contract';
 
 /** Decodes a 2xx body with one of the shared schemas. `status` is kept so callers can judge the failure. */
 export function decodeBody<S extends v.GenericSchema>(

@@ -5,9 +5,9 @@
  */
 import * as v from 'valibot';
 import type { EventStreamHandlers, PushEvent } from '../../machines/ports';
+import { describeIssues, EventSchemas, type PushEventType } from '../contract';
 import { decodeError } from './decode';
 import { failure, type Guard } from './guard';
-import { describeIssues, EventSchemas, type PushEventType } from './schemas';
 import { createSseParser, type SseRecord } from './sse';
 
 const isEventType = (type: string): type is PushEventType => Object.hasOwn(EventSchemas, type);

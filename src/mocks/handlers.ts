@@ -11,7 +11,7 @@ import {
   SendMessageRequest,
   type StatusBody,
   UsernameInput,
-} from '../api/schemas';
+} from '../contract';
 import { eventStreamResponse } from './events';
 import { type FaultRoute, type Faults, respondWithFault } from './faults';
 import {

@@ -6,7 +6,7 @@ import {
   type ErrorBody,
   type ErrorCode,
   STATUS_BY_CODE,
-} from '../api/schemas';
+} from '../contract';
 
 /** A refusal with API.md's status and code; the handler wrapper turns it into the error body. */
 export class MockHttpError extends Error {

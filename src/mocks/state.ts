@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { type FriendBody, type MessageBody, UsernameInput } from '../api/schemas';
+import { type FriendBody, type MessageBody, UsernameInput } from '../contract';
 import type { MockVariant } from './handlers';
 import type { HubEvent, StreamSink } from './hub';
 import { type MockWorld, messageFor } from './world';

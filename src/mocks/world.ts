@@ -1,4 +1,4 @@
-import type { FriendBody, MessageBody } from '../api/schemas';
+import type { FriendBody, MessageBody } from '../contract';
 import { MockHttpError } from './http';
 import { createMockHub } from './hub';
 import { createMockPresence } from './presence';

@@ -7,7 +7,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import pkg from '../../package.json' with { type: 'json' };
-import { BODY_LIMIT_BYTES, STATUS_BY_CODE } from '../api/schemas';
+import { BODY_LIMIT_BYTES, STATUS_BY_CODE } from '../contract';
 import type { ServerContext } from './context';
 import { createSecretCheck, DEFAULT_HASHING, type HashingOptions } from './credentials';
 import { createHostGuard } from './hosts';

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
-import { describeIssues, type ErrorBody, type ErrorCode, STATUS_BY_CODE } from '../api/schemas';
+import { describeIssues, type ErrorBody, type ErrorCode, STATUS_BY_CODE } from '../contract';
 
 /** A refusal with the status, code and sentence of API.md; the error handler turns it into the error body. */
 export class HttpError extends Error {

@@ -1,4 +1,4 @@
-import type { PushEvent } from '../api/schemas';
+import type { PushEvent } from '../contract';
 
 /**
  * The fan-out: every change for a user goes through `publish`, which numbers it, keeps it for replay and

@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FriendsResponse, MessagesResponse, StatusResponse } from '../../src/api/schemas';
+import { FriendsResponse, MessagesResponse, StatusResponse } from '../../src/contract';
 import { createMockBackend } from '../../src/mocks/backend';
 import { createMockServer } from '../../src/mocks/node';
 import { caller, request, sseReader, type Target } from './support';

@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorResponse, FriendsResponse, MessagesResponse, SendMessageResponse } from '../../src/api/schemas';
+import { ErrorResponse, FriendsResponse, MessagesResponse, SendMessageResponse } from '../../src/contract';
 import { createMockBackend } from '../../src/mocks/backend';
 import { createMockServer } from '../../src/mocks/node';
 import { caller, type Target } from './support';

@@ -1,6 +1,6 @@
 /** Rows of the contract table for status, accounts, tokens, friends and unknown routes. */
 import { expect } from 'vitest';
-import { AddFriendResponse, AuthResponse, FriendsResponse, StatusResponse } from '../../src/api/schemas';
+import { AddFriendResponse, AuthResponse, FriendsResponse, StatusResponse } from '../../src/contract';
 import { type ContractCase, empty, etagOf, get, ok, PASSWORD, post, refused } from './contract-table';
 import { befriend, send } from './support';
 

@@ -1,6 +1,6 @@
 /** Rows of the contract table for reading and sending messages. */
 import { expect } from 'vitest';
-import { MessagesResponse, SendMessageResponse } from '../../src/api/schemas';
+import { MessagesResponse, SendMessageResponse } from '../../src/contract';
 import {
   type CaseWorld,
   type ContractCase,

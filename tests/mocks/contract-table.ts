@@ -6,7 +6,7 @@
  */
 import * as v from 'valibot';
 import { expect } from 'vitest';
-import type { ErrorCode } from '../../src/api/schemas';
+import type { ErrorCode } from '../../src/contract';
 import type { Call, CallSpec, Reply } from './support';
 
 export interface CaseWorld {

@@ -7,7 +7,7 @@
 import { fetch as undiciFetch } from 'undici';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorResponse, EventSchemas } from '../../src/api/schemas';
+import { ErrorResponse, EventSchemas } from '../../src/contract';
 import { createMockServer } from '../../src/mocks/node';
 import { createApp, type ParleyApp } from '../../src/server/app';
 import { openSqliteStore } from '../../src/server/store/sqlite';

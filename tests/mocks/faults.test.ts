@@ -2,7 +2,7 @@
 import { HttpResponse, http } from 'msw';
 import * as v from 'valibot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorResponse, FriendsResponse, SendMessageResponse, StatusResponse } from '../../src/api/schemas';
+import { ErrorResponse, FriendsResponse, SendMessageResponse, StatusResponse } from '../../src/contract';
 import { createMockServer } from '../../src/mocks/node';
 import { caller, request, sseReader, type Target } from './support';
 

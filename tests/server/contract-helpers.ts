@@ -11,7 +11,7 @@ import {
   FriendsResponse,
   MessagesResponse,
   SendMessageResponse,
-} from '../../src/api/schemas';
+} from '../../src/contract';
 import type { ParleyApp } from '../../src/server/app';
 import { bearer } from './helpers';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AddFriendResponse, BODY_LIMIT_BYTES, StatusResponse } from '../../src/api/schemas';
+import { AddFriendResponse, BODY_LIMIT_BYTES, StatusResponse } from '../../src/contract';
 import { openSqliteStore } from '../../src/server/store/sqlite';
 import type { Store } from '../../src/server/store/store';
 import { expectError, getAuthed } from './contract-helpers';

@@ -6,7 +6,7 @@
 import { Agent, request } from 'undici';
 import * as v from 'valibot';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventSchemas, SendMessageResponse } from '../../src/api/schemas';
+import { EventSchemas, SendMessageResponse } from '../../src/contract';
 import type { AppDeps, ParleyApp } from '../../src/server/app';
 import { createMemoryHub } from '../../src/server/hub';
 import { bearer, befriend, eventually, listen, makeApp, register, testClock, userId } from './helpers';

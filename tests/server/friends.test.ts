@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { AddFriendResponse, FriendsResponse } from '../../src/api/schemas';
+import { AddFriendResponse, FriendsResponse } from '../../src/contract';
 import { hashPassword } from '../../src/server/credentials';
 import { expectError, friendsOf, getAuthed, messagesWith, postJson } from './contract-helpers';
 import { bearer, befriend, makeApp, register, send, testClock } from './helpers';

@@ -21,7 +21,7 @@ import {
   MessagesResponse,
   SendMessageResponse,
   StatusResponse,
-} from '../../src/api/schemas';
+} from '../../src/contract';
 import type { ParleyApp } from '../../src/server/app';
 import { newToken } from '../../src/server/credentials';
 import { openSqliteStore } from '../../src/server/store/sqlite';

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { MessagesResponse } from '../../src/api/schemas';
+import { MessagesResponse } from '../../src/contract';
 import type { ParleyApp } from '../../src/server/app';
 import { openSqliteStore } from '../../src/server/store/sqlite';
 import {

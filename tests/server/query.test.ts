@@ -1,7 +1,7 @@
 /** Query strings are validated once per raw text: a poll repeats its query, and must not pay for it again. */
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
-import { MessagesQuery } from '../../src/api/schemas';
+import { MessagesQuery } from '../../src/contract';
 import { queryParser } from '../../src/server/http';
 
 const runs = vi.hoisted(() => ({ count: 0 }));

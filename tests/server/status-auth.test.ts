@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
-import { AuthResponse, StatusResponse } from '../../src/api/schemas';
+import { AuthResponse, StatusResponse } from '../../src/contract';
 import { openSqliteStore } from '../../src/server/store/sqlite';
 import { expectError, postJson } from './contract-helpers';
 import { bearer, befriend, makeApp, register, testClock } from './helpers';

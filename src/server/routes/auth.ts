@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { CredentialsRequest } from '../../api/schemas';
+import { CredentialsRequest } from '../../contract';
 import { type Awaitable, andThen } from '../awaitable';
 import type { AuthUser, ServerContext } from '../context';
 import { decoyHash, hashPassword, newToken, verifyPassword } from '../credentials';

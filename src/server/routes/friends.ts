@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AddFriendRequest, type FriendBody } from '../../api/schemas';
+import { AddFriendRequest, type FriendBody } from '../../contract';
 import type { AuthUser, ServerContext } from '../context';
 import { HttpError, parse, sendWithETag } from '../http';
 

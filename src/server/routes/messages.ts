@@ -5,7 +5,7 @@ import {
   PAGE_DEFAULT,
   type SendMessageBody,
   SendMessageRequest,
-} from '../../api/schemas';
+} from '../../contract';
 import { type Awaitable, andThen } from '../awaitable';
 import type { AuthUser, ServerContext } from '../context';
 import { etagMatches, HttpError, parse, queryParser } from '../http';

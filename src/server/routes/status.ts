@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { StatusBody } from '../../api/schemas';
+import type { StatusBody } from '../../contract';
 import type { ServerContext } from '../context';
 import { userFromRequest } from './auth';
 

@@ -6,25 +6,10 @@
  * older client.
  */
 import * as v from 'valibot';
-
-export const API_VERSION = 1;
-
-/** Counts code points, not UTF-16 units: "4,000 characters" means what a person sees as characters. */
-export const codePoints = (text: string): number => {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-};
+import { CLIENT_ID_MAX_CHARS, codePoints, MESSAGE_MAX_CHARS, PAGE_MAX, USERNAME_PATTERN } from './limits';
 
 /** A lone surrogate cannot be stored as UTF-8 without being changed, so it is refused rather than mangled. */
 const wellFormed = (text: string): boolean => text.isWellFormed();
-
-export const USERNAME_PATTERN = /^[a-z0-9_]{3,32}$/;
-export const MESSAGE_MAX_CHARS = 4000;
-export const CLIENT_ID_MAX_CHARS = 64;
-export const PAGE_DEFAULT = 50;
-export const PAGE_MAX = 500;
-export const BODY_LIMIT_BYTES = 64 * 1024;
 
 const usernameMessage = 'A username is 3 to 32 letters, digits or underscores.';
 
@@ -142,37 +127,6 @@ export const SendMessageResponse = v.object({
   delivered: v.boolean(),
 });
 
-export const ERROR_CODES = [
-  'bad_request',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'payload_too_large',
-  'unsupported_media_type',
-  'rate_limited',
-  'internal',
-] as const;
-
-/** API.md's status for each error code: the contract, shared by the server and the mock. */
-export const STATUS_BY_CODE: Record<(typeof ERROR_CODES)[number], number> = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal: 500,
-};
-
-export const ErrorResponse = v.object({
-  success: v.literal(false),
-  error: v.string(),
-  code: v.picklist(ERROR_CODES),
-});
-
 // ---- push events (GET /api/events)
 
 export const DeliveredEventData = v.object({ id: MessageId, peer: Username });
@@ -193,30 +147,13 @@ export const EventSchemas = {
   reset: ResetEventData,
 } as const;
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
 export type StatusBody = v.InferOutput<typeof StatusResponse>;
 export type AuthBody = v.InferOutput<typeof AuthResponse>;
 export type FriendBody = v.InferOutput<typeof Friend>;
 export type MessageBody = v.InferOutput<typeof Message>;
 export type SendMessageBody = v.InferOutput<typeof SendMessageResponse>;
-export type ErrorBody = v.InferOutput<typeof ErrorResponse>;
 export type MessagesQueryInput = v.InferOutput<typeof MessagesQuery>;
 export type PushEventType = keyof typeof EventSchemas;
 export type PushEvent = {
   [K in PushEventType]: { type: K; data: v.InferOutput<(typeof EventSchemas)[K]> };
 }[PushEventType];
-
-/** The first issue of a failed parse, as a sentence for a person ("username: A username is …"). */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
-  const issue = issues[0];
-  if (!issue) return 'The request is not valid.';
-  const path = v.getDotPath(issue);
-  if (issue.type === 'strict_object') {
-    // valibot quotes the offending key in `received` (unknown) or `expected` (missing).
-    if (issue.expected === 'never') return `Unknown field ${path ? `"${path}"` : issue.received}.`;
-    if (issue.received === 'undefined' && path) return `${path} is required.`;
-    return 'The request must be a JSON object.';
-  }
-  if (issue.received === 'undefined' && path) return `${path} is required.`;
-  return path ? `${path}: ${issue.message}` : issue.message;
-}
