@@ -142,16 +142,36 @@ export function createParleyClient(options: ParleyClientOptions) {
 
   const client = {
     actor,
-    /** Resolves when `check` holds, re-checking as actors change; rejects after `timeoutMs`. */
+    /**
+     * Resolves when `check` holds. It is checked now and then again only when an actor of this client's
+     * system takes a new snapshot (the system's inspection stream, delivered synchronously), so a waiter
+     * costs nothing between changes and wakes in the same tick as the change that satisfies it. Rejects
+     * after `timeoutMs`, naming `what` it waited for; a check that throws rejects with that error.
+     */
     until(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
       return new Promise((resolve, reject) => {
-        const started = Date.now();
-        const poll = () => {
-          if (check()) return resolve();
-          if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-          setTimeout(poll, 5);
+        if (check()) return resolve();
+        let settled = false;
+        const settle = (error?: unknown) => {
+          if (settled) return;
+          settled = true;
+          subscription.unsubscribe();
+          clearTimeout(timer);
+          if (error === undefined) resolve();
+          else reject(error);
         };
-        poll();
+        const subscription = actor.system.inspect((event) => {
+          if (settled || event.type !== '@xstate.snapshot') return;
+          try {
+            if (check()) settle();
+          } catch (error) {
+            settle(error);
+          }
+        });
+        const timer = setTimeout(
+          () => settle(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+          timeoutMs,
+        );
       });
     },
     async signIn(mode: 'login' | 'register', username: string, password: string) {
