@@ -40,6 +40,8 @@ export interface SendContext {
   /** The current retry wait (`waitingToRetry` only). */
   nextRetryInMs: number | null;
   online: boolean;
+  /** It reported `Send failed: …` and has not reported since: its success must say the failure is over. */
+  reportedFailure: boolean;
 }
 
 /** What a send actor tells its parent (the outbox) on reaching `sent`, `failed` or `delivered`. */
@@ -153,13 +155,24 @@ export const sendMachine = setup({
         } satisfies ConnectionFailedEvent);
       }
     }),
-    reportFailed: sendParent(
-      ({ context }): ActivityReportEvent => ({
+    reportFailed: enqueueActions(({ context, enqueue }) => {
+      enqueue.sendParent({
         type: 'activity.report',
         kind: 'error',
         text: `Send failed: ${context.error}`,
-      }),
-    ),
+      } satisfies ActivityReportEvent);
+      enqueue.assign({ reportedFailure: true });
+    }),
+    /** After a `Send failed: …`, the server has it after all (a retry, or a pushed copy): say so, once. */
+    reportRecovered: enqueueActions(({ context, enqueue }) => {
+      if (!context.reportedFailure) return;
+      enqueue.sendParent({
+        type: 'activity.report',
+        kind: 'info',
+        text: `Sent to ${context.to}`,
+      } satisfies ActivityReportEvent);
+      enqueue.assign({ reportedFailure: false });
+    }),
   },
 }).createMachine({
   id: 'send',
@@ -176,6 +189,7 @@ export const sendMachine = setup({
     waitedMs: 0,
     nextRetryInMs: null,
     online: input.online,
+    reportedFailure: false,
   }),
   initial: 'queued',
   on: {
@@ -277,7 +291,7 @@ export const sendMachine = setup({
     sent: {
       tags: ['pending'],
       description: 'The server has it (the id is known); waiting for the recipient to receive it.',
-      entry: { type: 'reportSettled', params: { outcome: 'sent' } },
+      entry: [{ type: 'reportSettled', params: { outcome: 'sent' } }, 'reportRecovered'],
       on: {
         'message.delivered': {
           guard: { type: 'isOwnId', params: ({ event }) => event },
@@ -301,7 +315,11 @@ export const sendMachine = setup({
     delivered: {
       type: 'final',
       tags: ['delivered'],
-      entry: ['markDelivered', { type: 'reportSettled', params: { outcome: 'delivered' } }],
+      entry: [
+        'markDelivered',
+        { type: 'reportSettled', params: { outcome: 'delivered' } },
+        'reportRecovered',
+      ],
     },
   },
 });

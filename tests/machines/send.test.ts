@@ -325,6 +325,46 @@ describe('send', () => {
     expect(t.snapshot().value).toBe('sent');
   });
 
+  it('says "Sent to bob" once when a failed message goes through on a manual retry', async () => {
+    const t = start();
+    await t.go();
+    await t.fail(notFriends);
+    t.send({ type: 'message.retry', clientId: 'c-1' });
+    await t.go();
+    await t.answer({ id: 9 });
+    expect(t.snapshot().value).toBe('sent');
+    t.send({ type: 'message.delivered', id: 9 });
+    expect(t.snapshot().value).toBe('delivered');
+    expect(t.sent('activity.report')).toEqual([
+      { type: 'activity.report', kind: 'error', text: 'Send failed: You are not friends with bob.' },
+      { type: 'activity.report', kind: 'info', text: 'Sent to bob' },
+    ]);
+  });
+
+  it('says "Sent to bob" when a pushed copy shows the server had a failed message after all', async () => {
+    const t = start();
+    await t.go();
+    await t.fail(notFriends);
+    t.send({ type: 'message.confirmed', id: 12, delivered: true });
+    expect(t.snapshot().value).toBe('delivered');
+    expect(t.sent('activity.report').at(-1)).toEqual({
+      type: 'activity.report',
+      kind: 'info',
+      text: 'Sent to bob',
+    });
+  });
+
+  it('reports nothing on success when it never reported a failure', async () => {
+    const t = start();
+    await t.go();
+    await t.fail(serverError);
+    t.clock.increment(1000);
+    await flush();
+    await t.answer({ id: 3, delivered: true });
+    expect(t.snapshot().value).toBe('delivered');
+    expect(t.sent('activity.report')).toEqual([]);
+  });
+
   it('a pushed copy of the message confirms it while it waits to retry: no second post', async () => {
     const t = start();
     await t.go();

@@ -2,8 +2,8 @@
  * Sending to bob, as the person sees a message: pending while the server is slow; delivered (bob holds a
  * stream, full backend) or stored once (basic); failed after a 4xx, then retried; written while offline,
  * kept across a reload, and sent exactly once with its own clientId when the connection is back. The
- * Activity the app reports is asserted in every state: a refusal says `Send failed: …`; a send queued
- * offline or delivered later reports nothing.
+ * Activity the app reports is asserted in every state: a refusal says `Send failed: …`, and its retry going
+ * through says `Sent to bob`; a send queued offline or delivered later reports nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { HttpResponse, http } from 'msw';
@@ -172,7 +172,11 @@ export const sendingSpec = (variant: MockVariant): ModelSpec => ({
       await until(() => entry(system, last(system))?.hasTag('failed') === true, 'the refusal');
       reported.set(system, [...(reported.get(system) ?? []), `error: ${REFUSED_ACTIVITY}`]);
     },
-    'user.retry': async (system) => system.actor.send({ type: 'message.retry', clientId: last(system) }),
+    'user.retry': async (system) => {
+      system.actor.send({ type: 'message.retry', clientId: last(system) });
+      // The failure is over once the server has it: the Activity says so instead of `Send failed: …`.
+      reported.set(system, [...(reported.get(system) ?? []), 'info: Sent to bob']);
+    },
     'network.down': async (system) => {
       system.backend.faults.set('all', 'down');
       system.backend.state.endStreams('alice');
@@ -228,7 +232,7 @@ export const sendingSpec = (variant: MockVariant): ModelSpec => ({
         if (system.variant === 'full') expect(onServer(system, clientId)[0]?.clientId).toBe(clientId);
         expect(entry(system, clientId)?.hasTag('failed') ?? false).toBe(false);
       }
-      // Delivered, after a retry, a reconnection or a reload alike: nothing new in the Activity.
+      // Delivered, after a reconnection or a reload: nothing new in the Activity; after a retry, `Sent to bob`.
       activityIsAsReported(system);
     },
   },

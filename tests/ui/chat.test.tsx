@@ -167,6 +167,8 @@ describe.each([
       expect(within(articleWith('try this')).getByRole('img', { name: 'delivered' })).toBeTruthy(),
     );
     expect(within(messagesLog()).queryByRole('button', { name: 'Retry' })).toBeNull();
+    // The failure is over: the Activity status no longer says it.
+    await waitFor(() => expect(activityStatus().textContent).toBe('Sent to bob'));
   });
 
   it('says Connected and live, Offline with a countdown and Retry now, then Connected again', async () => {

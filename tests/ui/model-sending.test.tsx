@@ -135,6 +135,8 @@ const events: Record<string, (page: Page) => Promise<void>> = {
   'user.retry': async (page) => {
     const article = await articleOf(last(page));
     await page.view.user.click(within(article).getByRole('button', { name: 'Retry' }));
+    // Once the server has it, the Activity no longer says `Send failed: …`.
+    page.reported.push('Sent to bob');
   },
   'user.sendAnswerLost': async (page) => {
     // The server stores it, then the connection breaks before the answer: the app goes offline, and the
@@ -213,7 +215,7 @@ const states: Record<string, (page: Page) => Promise<void>> = {
       expect(clientIds, `the clientIds "${content}" was posted under`).toHaveLength(1);
       if (page.variant === 'full') expect(onServer(page, content)[0]?.clientId).toBe(clientIds[0]);
     }
-    activityIsAsReported(page);
+    await waitFor(() => activityIsAsReported(page));
   },
 };
 
