@@ -28,6 +28,8 @@ export interface AppContext {
   transport: Transport;
   /** The friend whose conversation is open (the settled selection). */
   peer: string | null;
+  /** Friends whose conversations are kept open beside it (`conversation.watch`), each `watch-<peer>`. */
+  watched: string[];
   hidden: boolean;
   activity: ActivityEntry[];
   activitySeq: number;
@@ -43,6 +45,20 @@ export type AppEvent =
   | EnvironmentEvent;
 
 type ChildId = 'connection' | 'friends' | 'selection' | 'outbox' | 'conversation';
+
+/** The id of the conversation actor kept open for `peer` by `conversation.watch`. */
+export const watchId = (peer: string) => `watch-${peer}`;
+
+/** The running children named, plus every watched conversation when `withWatched`. */
+function childrenOf(self: AnyActorRef, ids: readonly ChildId[], withWatched: boolean): AnyActorRef[] {
+  const children = self.getSnapshot().children as Record<string, AnyActorRef | undefined>;
+  const named = ids.map((id) => children[id]).filter((c): c is AnyActorRef => c !== undefined);
+  if (!withWatched) return named;
+  const watched = Object.entries(children)
+    .filter(([id, child]) => id.startsWith('watch-') && child !== undefined)
+    .map(([, child]) => child as AnyActorRef);
+  return [...named, ...watched];
+}
 
 /**
  * The root: signs in and out, and while signed in runs the connection, friends, selection and outbox
@@ -73,11 +89,36 @@ const appSetup = setup({
   guards: {
     hasSession: (_, params: { session: Session | null }) => params.session !== null,
     isNewPeer: ({ context }, params: { peer: string }) => context.peer !== params.peer,
+    isWatched: ({ context }, params: { peer: string }) => context.watched.includes(params.peer),
+    isUnwatched: ({ context }, params: { peer: string }) => !context.watched.includes(params.peer),
   },
   actions: {
     signedIn: assign((_, params: { session: Session }) => ({ session: params.session, authError: null })),
     signInFailed: assign((_, params: { failure: ApiFailure }) => ({ authError: params.failure.message })),
     clearSession: assign({ session: null, peer: null, online: false }),
+    /** A conversation actor of its own for `peer`, started as current as the root knows the connection. */
+    watchPeer: enqueueActions(({ context, enqueue }, params: { peer: string }) => {
+      enqueue.spawnChild('conversation', {
+        id: watchId(params.peer),
+        input: {
+          token: context.session?.token ?? '',
+          peer: params.peer,
+          online: context.online,
+          transport: context.transport,
+          hidden: context.hidden,
+        },
+      });
+      enqueue.assign({ watched: [...context.watched, params.peer] });
+    }),
+    unwatchPeer: enqueueActions(({ context, enqueue }, params: { peer: string }) => {
+      enqueue.stopChild(watchId(params.peer));
+      enqueue.assign({ watched: context.watched.filter((p) => p !== params.peer) });
+    }),
+    /** Leaving `signedIn`: spawned conversations do not stop with the state, so they are stopped here. */
+    unwatchAll: enqueueActions(({ context, enqueue }) => {
+      for (const peer of context.watched) enqueue.stopChild(watchId(peer));
+      if (context.watched.length > 0) enqueue.assign({ watched: [] });
+    }),
     noteExpired: assign({ authError: 'Your session has ended; please sign in again.' }),
     openPeer: assign((_, params: { peer: string }) => ({ peer: params.peer })),
     keepConnectionNews: assign((_, params: { online: boolean; transport: Transport }) => ({
@@ -105,22 +146,24 @@ const appSetup = setup({
       },
     ),
     tellVisibility: enqueueActions(({ self, enqueue }, params: { hidden: boolean }) => {
-      const children = self.getSnapshot().children as Partial<Record<ChildId, AnyActorRef>>;
-      for (const child of [children.friends, children.conversation]) {
-        if (child) enqueue.sendTo(child, { type: 'visibility.changed', hidden: params.hidden });
+      for (const child of childrenOf(self, ['friends', 'conversation'], true)) {
+        enqueue.sendTo(child, { type: 'visibility.changed', hidden: params.hidden });
       }
     }),
     tellFriendsOpened: enqueueActions(({ context, self, enqueue }) => {
       const friends = (self.getSnapshot().children as Partial<Record<ChildId, AnyActorRef>>).friends;
       if (friends) enqueue.sendTo(friends, { type: 'conversation.opened', peer: context.peer });
     }),
-    /** Passes the current event on to those of the named children that are running. */
-    forward: enqueueActions(({ event, self, enqueue }, params: { to: ChildId[] }) => {
-      const children = self.getSnapshot().children as Partial<Record<ChildId, AnyActorRef>>;
-      for (const id of params.to) {
-        const child = children[id];
-        if (child) enqueue.sendTo(child, event);
-      }
+    /** Passes the current event on to those of the named children that are running (and the watched ones). */
+    forward: enqueueActions(({ event, self, enqueue }, params: { to: ChildId[]; watched?: boolean }) => {
+      for (const child of childrenOf(self, params.to, params.watched ?? false)) enqueue.sendTo(child, event);
+    }),
+    /** `history.loadOlder` with a peer goes to that watched conversation, without one to the open one. */
+    forwardLoadOlder: enqueueActions(({ event, self, enqueue }) => {
+      if (event.type !== 'history.loadOlder') return;
+      const children = self.getSnapshot().children as Record<string, AnyActorRef | undefined>;
+      const child = children[event.peer === undefined ? 'conversation' : watchId(event.peer)];
+      if (child) enqueue.sendTo(child, { type: 'history.loadOlder' });
     }),
   },
 });
@@ -150,6 +193,7 @@ export const appMachine = appSetup.createMachine({
     online: false,
     transport: 'live',
     peer: null,
+    watched: [],
     hidden: false,
     activity: [],
     activitySeq: 0,
@@ -221,6 +265,7 @@ export const appMachine = appSetup.createMachine({
     },
     signedIn: {
       tags: ['signedIn'],
+      exit: 'unwatchAll',
       invoke: [
         {
           id: 'connection',
@@ -258,26 +303,38 @@ export const appMachine = appSetup.createMachine({
         'friend.add': { actions: { type: 'forward', params: { to: ['friends'] } } },
         'message.send': { actions: { type: 'forward', params: { to: ['outbox'] } } },
         'message.retry': { actions: { type: 'forward', params: { to: ['outbox'] } } },
-        'history.loadOlder': { actions: { type: 'forward', params: { to: ['conversation'] } } },
+        'history.loadOlder': { actions: 'forwardLoadOlder' },
+        'conversation.watch': {
+          guard: { type: 'isUnwatched', params: ({ event }) => event },
+          actions: { type: 'watchPeer', params: ({ event }) => event },
+        },
+        'conversation.unwatch': {
+          guard: { type: 'isWatched', params: ({ event }) => event },
+          actions: { type: 'unwatchPeer', params: ({ event }) => event },
+        },
         'connection.retryNow': { actions: { type: 'forward', params: { to: ['connection'] } } },
         'connection.failed': { actions: { type: 'forward', params: { to: ['connection'] } } },
         'connection.changed': {
           actions: [
             { type: 'keepConnectionNews', params: ({ event }) => event },
-            { type: 'forward', params: { to: ['friends', 'outbox', 'conversation'] } },
+            { type: 'forward', params: { to: ['friends', 'outbox', 'conversation'], watched: true } },
           ],
         },
-        'push.batch': { actions: { type: 'forward', params: { to: ['friends', 'outbox', 'conversation'] } } },
-        'push.resync': { actions: { type: 'forward', params: { to: ['friends', 'conversation'] } } },
+        'push.batch': {
+          actions: { type: 'forward', params: { to: ['friends', 'outbox', 'conversation'], watched: true } },
+        },
+        'push.resync': {
+          actions: { type: 'forward', params: { to: ['friends', 'conversation'], watched: true } },
+        },
         'env.wake': {
           // Back in front of the person: check the connection and bring the lists up to date at once.
           actions: [
             { type: 'forward', params: { to: ['connection'] } },
             enqueueActions(({ self, enqueue }) => {
-              const children = self.getSnapshot().children as Partial<Record<ChildId, AnyActorRef>>;
-              if (children.friends) enqueue.sendTo(children.friends, { type: 'friends.refresh' });
-              if (children.conversation)
-                enqueue.sendTo(children.conversation, { type: 'conversation.refresh' });
+              for (const child of childrenOf(self, ['friends'], false))
+                enqueue.sendTo(child, { type: 'friends.refresh' });
+              for (const child of childrenOf(self, ['conversation'], true))
+                enqueue.sendTo(child, { type: 'conversation.refresh' });
             }),
           ],
         },

@@ -21,6 +21,8 @@ export interface ConnectionContext {
   streamFailures: number;
   /** False once the backend answered 404 for `/api/events`: it has no stream (a degraded backend). */
   streamAvailable: boolean;
+  /** The version the server's last status answer named (null until one answered). */
+  serverVersion: string | null;
 }
 
 export type ConnectionEvent =
@@ -69,6 +71,10 @@ export const connectionMachine = setup({
   },
   actions: {
     markOnline: assign({ online: true, failures: 0, retryRemainingMs: 0, lastError: null }),
+    storeVersion: enqueueActions(({ context, enqueue }, params: { status: StatusBody }) => {
+      if (context.serverVersion !== params.status.version)
+        enqueue.assign({ serverVersion: params.status.version });
+    }),
     markOffline: assign(({ context }, params: { failure: ApiFailure }) => {
       const failures = context.failures + 1;
       const [jitter, seed] = nextRandom(context.seed);
@@ -120,6 +126,7 @@ export const connectionMachine = setup({
     lastEventId: null,
     streamFailures: 0,
     streamAvailable: true,
+    serverVersion: null,
   }),
   initial: 'checking',
   on: {
@@ -137,7 +144,10 @@ export const connectionMachine = setup({
             guard: { type: 'tokenRefused', params: ({ event }) => ({ status: event.output }) },
             actions: 'reportExpired',
           },
-          { target: 'online' },
+          {
+            target: 'online',
+            actions: { type: 'storeVersion', params: ({ event }) => ({ status: event.output }) },
+          },
         ],
         onError: {
           target: 'offline',
@@ -169,7 +179,10 @@ export const connectionMachine = setup({
                     guard: { type: 'tokenRefused', params: ({ event }) => ({ status: event.output }) },
                     actions: 'reportExpired',
                   },
-                  { target: 'waiting' },
+                  {
+                    target: 'waiting',
+                    actions: { type: 'storeVersion', params: ({ event }) => ({ status: event.output }) },
+                  },
                 ],
                 onError: {
                   target: '#connection.offline',

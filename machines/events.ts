@@ -25,8 +25,15 @@ export type IntentEvent =
   /** `clientId` and `createdAt` are stamped where the message is written (the edge), so the core stays pure. */
   | { type: 'message.send'; to: string; content: string; clientId: string; createdAt: number }
   | { type: 'message.retry'; clientId: string }
-  | { type: 'history.loadOlder' }
-  | { type: 'connection.retryNow' };
+  /** One page further back in the open conversation, or in the watched one of `peer`. */
+  | { type: 'history.loadOlder'; peer?: string }
+  | { type: 'connection.retryNow' }
+  /**
+   * Keep `peer`'s conversation open beside the one a person selected (an agent reads several at once):
+   * a conversation actor of its own (`watch-<peer>`), current like the open one, until `unwatch`.
+   */
+  | { type: 'conversation.watch'; peer: string }
+  | { type: 'conversation.unwatch'; peer: string };
 
 /** The connection's news, sent to the root, which passes it on to friends, conversation and outbox. */
 export type ConnectionNewsEvent =
@@ -63,7 +70,7 @@ export type FriendsCommand =
 export type ConversationCommand =
   | ConnectionNewsEvent
   | VisibilityEvent
-  | { type: 'history.loadOlder' }
+  | { type: 'history.loadOlder'; peer?: string }
   | { type: 'conversation.refresh' };
 
 export type OutboxCommand =

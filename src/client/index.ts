@@ -11,6 +11,10 @@ import {
   createActor,
 } from 'xstate';
 import { createMemoryStorage, createParleyMachine, type ParleyMachine } from '../../machines';
+import { watchId } from '../../machines/appMachine';
+import type { ConversationContext } from '../../machines/conversationMachine';
+import type { AddFriendState } from '../../machines/friendsMachine';
+import type { OutboxContext } from '../../machines/outboxMachine';
 import type { Environment, FriendBody, MessageBody, ParleyApi, ParleyStorage } from '../../machines/ports';
 import { createNodeApiClient } from '../api/node';
 
@@ -22,6 +26,31 @@ export interface ParleyClientOptions {
   seed?: number;
   /** How long pushed events are gathered into one batch (the browser uses a frame). */
   batchMs?: number;
+}
+
+export interface WatchedConversation {
+  /** Ascending by id: a contiguous window ending at the newest message held. */
+  messages: MessageBody[];
+  hasOlder: boolean;
+  /** A first answer has come (until then an empty window says nothing). */
+  loaded: boolean;
+  loadingOlder: boolean;
+  /** The last fetch's failure, as a sentence, or null. */
+  error: string | null;
+}
+
+export interface ClientStatus {
+  username: string | null;
+  online: boolean;
+  transport: 'live' | 'polling';
+  serverVersion: string | null;
+  activity: string | null;
+}
+
+export interface OutgoingState {
+  state: 'saving' | 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'unknown';
+  id: number | null;
+  error: string | null;
 }
 
 /** Node has no frames or focus: batches are flushed on a short timer, and nothing wakes the client. */
@@ -146,10 +175,12 @@ export function createParleyClient(options: ParleyClientOptions) {
      * Resolves when `check` holds. It is checked now and then again only when an actor of this client's
      * system takes a new snapshot (the system's inspection stream, delivered synchronously), so a waiter
      * costs nothing between changes and wakes in the same tick as the change that satisfies it. Rejects
-     * after `timeoutMs`, naming `what` it waited for; a check that throws rejects with that error.
+     * after `timeoutMs`, naming `what` it waited for, or at once when `signal` aborts; a check that throws
+     * rejects with that error.
      */
-    until(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+    until(check: () => boolean, timeoutMs = 5000, what = 'condition', signal?: AbortSignal): Promise<void> {
       return new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(new Error(`stopped waiting for ${what}`));
         if (check()) return resolve();
         let settled = false;
         const settle = (error?: unknown) => {
@@ -157,6 +188,7 @@ export function createParleyClient(options: ParleyClientOptions) {
           settled = true;
           subscription.unsubscribe();
           clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
           if (error === undefined) resolve();
           else reject(error);
         };
@@ -172,6 +204,8 @@ export function createParleyClient(options: ParleyClientOptions) {
           () => settle(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
           timeoutMs,
         );
+        const onAbort = () => settle(new Error(`stopped waiting for ${what}`));
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
     async signIn(mode: 'login' | 'register', username: string, password: string) {
@@ -195,6 +229,69 @@ export function createParleyClient(options: ParleyClientOptions) {
       const clientId = randomUUID();
       actor.send({ type: 'message.send', to, content, clientId, createdAt: Date.now() });
       return clientId;
+    },
+    /** Keeps `peer`'s conversation open beside the selected one (an actor of its own) until `unwatch`. */
+    watch(peer: string) {
+      actor.send({ type: 'conversation.watch', peer });
+    },
+    unwatch(peer: string) {
+      actor.send({ type: 'conversation.unwatch', peer });
+    },
+    /** One page further back: in `peer`'s watched conversation, or in the open one. */
+    loadOlder(peer?: string) {
+      actor.send(peer === undefined ? { type: 'history.loadOlder' } : { type: 'history.loadOlder', peer });
+    },
+    /** A watched conversation as its actor holds it, or null when `peer` is not watched. */
+    watched(peer: string): WatchedConversation | null {
+      const snapshot = child(watchId(peer))?.getSnapshot();
+      if (!snapshot) return null;
+      const context = snapshot.context as ConversationContext;
+      return {
+        messages: context.messages,
+        hasOlder: context.hasOlder,
+        loaded: context.loaded,
+        loadingOlder: snapshot.hasTag('loadingOlder'),
+        error: context.lastError?.message ?? null,
+      };
+    },
+    /** Whether the friends list has been loaded from the server (or a kept copy) at least once. */
+    friendsKnown(): boolean {
+      const snapshot = child('friends')?.getSnapshot();
+      return snapshot !== undefined && !snapshot.hasTag('unloaded');
+    },
+    /** How the last add-friend ended (or that one is running). */
+    addState(): AddFriendState | null {
+      return (child('friends')?.getSnapshot().context.add as AddFriendState | undefined) ?? null;
+    },
+    /** Who is signed in, whether the server is there and how, and the last Activity sentence. */
+    status(): ClientStatus {
+      const snapshot = actor.getSnapshot();
+      const connection = child('connection')?.getSnapshot();
+      return {
+        username: snapshot.context.session?.username ?? null,
+        online: connection?.hasTag('online') ?? false,
+        transport: connection?.hasTag('live') ? 'live' : 'polling',
+        serverVersion: (connection?.context.serverVersion as string | null | undefined) ?? null,
+        activity: snapshot.context.activity.at(-1)?.text ?? null,
+      };
+    },
+    /**
+     * Where an outgoing message stands: `saving` until storage has it, then `queued`/`sending` (pending),
+     * `sent`, `delivered` or `failed`; `unknown` once the outbox no longer holds it (or never did).
+     */
+    outgoing(clientId: string): OutgoingState {
+      const outbox = child('outbox')?.getSnapshot();
+      const context = outbox?.context as OutboxContext | undefined;
+      const entry = context?.sends.find((e) => e.clientId === clientId);
+      if (!context || !entry) return { state: 'unknown', id: null, error: null };
+      const send = entry.ref.getSnapshot();
+      const { id, error } = send.context;
+      const saving = context.writes.some((w) => w.kind === 'put' && w.message.clientId === clientId);
+      if (send.hasTag('delivered')) return { state: 'delivered', id, error: null };
+      if (send.hasTag('failed')) return { state: 'failed', id, error };
+      if (send.matches('sent')) return { state: 'sent', id, error: null };
+      if (saving) return { state: 'saving', id, error: null };
+      return { state: send.matches('sending') ? 'sending' : 'queued', id, error: null };
     },
     friends(): FriendBody[] {
       return (child('friends')?.getSnapshot().context.friends as FriendBody[] | undefined) ?? [];

@@ -72,6 +72,22 @@ describe('connection', () => {
     expect(t.fake.open('status')).toHaveLength(1);
   });
 
+  it('keeps the server version of the last status answer, and the same snapshot while it stays the same', async () => {
+    const t = start();
+    expect(t.snapshot().context.serverVersion).toBeNull();
+    await goOnline(t);
+    expect(t.snapshot().context.serverVersion).toBe('1');
+    advance(t.clock, 10_000);
+    t.fake.next('status').resolve({ ...status, version: '2' });
+    await flush();
+    expect(t.snapshot().context.serverVersion).toBe('2');
+    const context = t.snapshot().context;
+    advance(t.clock, 10_000);
+    t.fake.next('status').resolve({ ...status, version: '2' });
+    await flush();
+    expect(t.snapshot().context).toBe(context);
+  });
+
   it('goes offline on the first failed call of any actor, at once', async () => {
     const t = start();
     await goOnline(t);
