@@ -4,12 +4,12 @@
  * imported trace, it shows the system as it was at the stepped-to event.
  */
 import { type KeyboardEvent, type PointerEvent, useCallback, useMemo, useState } from 'react';
-import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { ActorTree } from './ActorTree';
-import { ChartSlot } from './ChartSlot';
+import { ChartSlot, type ChartSource } from './ChartSlot';
 import { type Collector, isMachine } from './collector';
 import { useCollectorVersion } from './context';
 import { EventLog } from './EventLog';
+import { chartGraph } from './graph';
 import { rootOf, stateAt } from './replay';
 import { SnapshotView } from './SnapshotView';
 import { type PlainSnapshot, plainSnapshot } from './serialize';
@@ -25,8 +25,8 @@ interface View {
   records: InspectionRecord[];
   root: string | undefined;
   actor(key: string): ActorInfo | undefined;
-  snapshot(key: string): { plain: PlainSnapshot | null; machine: AnyMachineSnapshot | null };
-  machine(key: string): AnyStateMachine | undefined;
+  snapshot(key: string): { plain: PlainSnapshot | null; value: unknown };
+  chart(key: string): ChartSource | undefined;
   lastTransition(key: string): TransitionSummary | null;
 }
 
@@ -52,7 +52,7 @@ export function InspectorPanel({ id, collector }: { id?: string; collector: Coll
     },
     [view],
   );
-  const snapshot = selected === undefined ? { plain: null, machine: null } : view.snapshot(selected);
+  const snapshot = selected === undefined ? { plain: null, value: undefined } : view.snapshot(selected);
 
   const importTrace = (next: Trace) => {
     setTrace(next);
@@ -84,8 +84,8 @@ export function InspectorPanel({ id, collector }: { id?: string; collector: Coll
       />
       <ActorTree nodes={view.tree} selected={selected} onSelect={setChosen} />
       <ChartSlot
-        machine={selected === undefined ? undefined : view.machine(selected)}
-        snapshot={snapshot.machine}
+        chart={selected === undefined ? undefined : view.chart(selected)}
+        value={snapshot.value}
         lastTransition={selected === undefined ? null : view.lastTransition(selected)}
       />
       <SnapshotView name={selected === undefined ? undefined : nameOf(selected)} snapshot={snapshot.plain} />
@@ -105,9 +105,6 @@ function inTree(nodes: ActorNode[], key: string): boolean {
   return nodes.some((node) => node.actor.key === key || inTree(node.children, key));
 }
 
-const isMachineSnapshot = (snapshot: unknown): snapshot is AnyMachineSnapshot =>
-  typeof snapshot === 'object' && snapshot !== null && 'machine' in snapshot && 'value' in snapshot;
-
 function liveView(collector: Collector): View {
   const machineOf = (key: string) => {
     const logic = (collector.refOf(key) as { logic?: unknown } | undefined)?.logic;
@@ -121,10 +118,13 @@ function liveView(collector: Collector): View {
     snapshot(key) {
       const raw = collector.snapshotOf(key);
       return raw === undefined
-        ? { plain: null, machine: null }
-        : { plain: plainSnapshot(raw), machine: isMachineSnapshot(raw) ? raw : null };
+        ? { plain: null, value: undefined }
+        : { plain: plainSnapshot(raw), value: (raw as { value?: unknown }).value };
     },
-    machine: machineOf,
+    chart(key) {
+      const machine = machineOf(key);
+      return machine && { graph: chartGraph(machine) };
+    },
     lastTransition: collector.lastTransitionOf,
   };
 }
@@ -139,18 +139,12 @@ function replayView(trace: Trace, state: ReturnType<typeof stateAt>, collector: 
     actor: (key) => state.actors.get(key) ?? trace.actors.find((a) => a.key === key),
     snapshot(key) {
       const plain = state.snapshots.get(key) ?? null;
-      const machine = machineOf(key);
-      if (!plain || !machine || plain.value === undefined) return { plain, machine: null };
-      try {
-        return {
-          plain,
-          machine: machine.resolveState({ value: plain.value as never, context: plain.context }),
-        };
-      } catch {
-        return { plain, machine: null };
-      }
+      return { plain, value: plain?.value };
     },
-    machine: machineOf,
+    chart(key) {
+      const machine = machineOf(key);
+      return machine && { graph: chartGraph(machine) };
+    },
     lastTransition: (key) => state.lastTransitions.get(key) ?? null,
   };
 }
