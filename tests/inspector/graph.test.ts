@@ -10,7 +10,8 @@ import {
   selectionMachine,
   sendMachine,
 } from '../../machines/index';
-import { chartGraph } from '../../src/inspector/graph';
+import { machineDefinition, readDefinition, sameDefinition } from '../../src/inspector/definition';
+import { chartGraph, graphOf } from '../../src/inspector/graph';
 import { type Box, layoutChart } from '../../src/inspector/layout';
 
 const machines: AnyStateMachine[] = [
@@ -108,6 +109,13 @@ describe.each(machines.map((m) => [m.id, m] as const))('the %s statechart', (_, 
     for (const edge of chartGraph(machine).edges)
       for (const target of edge.targets) expect(drawn.has(`${edge.id}>${target}`), edge.label).toBe(true);
     for (const arrow of chart.edges) expect(arrow.points.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('draws the same chart from its definition written to JSON and read back, as a trace replays it', () => {
+    const stored = JSON.parse(JSON.stringify(machineDefinition(machine)));
+    const read = readDefinition(stored);
+    expect(graphOf(read)).toEqual(chartGraph(machine));
+    expect(sameDefinition(read, machineDefinition(machine))).toBe(true);
   });
 
   it('lays a machine out once', () => {
