@@ -1,9 +1,7 @@
-import type { ChartGraph } from './graph';
+import type { ChartSource } from './graph';
+import { Sentence } from './Sentence';
 import { Statechart } from './Statechart';
 import type { TransitionSummary } from './trace';
-
-/** What the selected actor is drawn from: its machine's chart, or why there is none to draw. */
-export type ChartSource = { graph: ChartGraph } | { error: string };
 
 export interface ChartSlotProps {
   /** Undefined when the actor runs no state machine (promises and callbacks have none). */
@@ -18,7 +16,7 @@ export function ChartSlot({ chart, value, lastTransition }: ChartSlotProps) {
   if ('error' in chart)
     return (
       <p role="alert" className="chart-error">
-        {chart.error}
+        <Sentence text={chart.error} />
       </p>
     );
   const rootId = chart.graph.nodes.find((node) => node.parent === null)?.id ?? '';

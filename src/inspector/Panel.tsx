@@ -5,16 +5,18 @@
  */
 import { type KeyboardEvent, type PointerEvent, useCallback, useMemo, useState } from 'react';
 import { ActorTree } from './ActorTree';
-import { ChartSlot, type ChartSource } from './ChartSlot';
+import { ChartSlot } from './ChartSlot';
 import { type Collector, isMachine } from './collector';
 import { useCollectorVersion } from './context';
 import { EventLog } from './EventLog';
-import { chartGraph } from './graph';
+import { type ChartSource, chartGraph } from './graph';
 import { rootOf, stateAt } from './replay';
+import { Sentence } from './Sentence';
 import { SnapshotView } from './SnapshotView';
 import { type PlainSnapshot, plainSnapshot } from './serialize';
 import { TraceControls } from './TraceControls';
 import type { ActorInfo, ActorNode, InspectionRecord, Trace, TransitionSummary } from './trace';
+import { type TraceCharts, traceCharts } from './traceCharts';
 
 const MIN_WIDTH = 288;
 const MAX_WIDTH = 900;
@@ -40,7 +42,9 @@ export function InspectorPanel({ id, collector }: { id?: string; collector: Coll
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is how the collector says it changed.
   const live = useMemo(() => liveView(collector), [collector, version]);
   const replayState = useMemo(() => (trace ? stateAt(trace, step) : null), [trace, step]);
-  const view = trace && replayState ? replayView(trace, replayState, collector) : live;
+  // Once per imported trace: its definitions checked, charted and compared with this build's.
+  const charts = useMemo(() => (trace ? traceCharts(trace, collector.machines()) : null), [trace, collector]);
+  const view = trace && replayState && charts ? replayView(trace, replayState, charts) : live;
 
   // The chosen actor while it is in the tree, else the root.
   const selected = chosen !== undefined && inTree(view.tree, chosen) ? chosen : view.root;
@@ -82,6 +86,7 @@ export function InspectorPanel({ id, collector }: { id?: string; collector: Coll
             : undefined
         }
       />
+      {charts && <ReplayNotes notes={charts.notes} />}
       <ActorTree nodes={view.tree} selected={selected} onSelect={setChosen} />
       <ChartSlot
         chart={selected === undefined ? undefined : view.chart(selected)}
@@ -129,9 +134,8 @@ function liveView(collector: Collector): View {
   };
 }
 
-/** A replay charts with this session's machines (a trace holds definitions, not runnable machines). */
-function replayView(trace: Trace, state: ReturnType<typeof stateAt>, collector: Collector): View {
-  const machineOf = (key: string) => collector.machines().get(state.actors.get(key)?.machine ?? '');
+/** A replay charts each actor with the machine definition the trace stored, not this build's machine. */
+function replayView(trace: Trace, state: ReturnType<typeof stateAt>, charts: TraceCharts): View {
   return {
     tree: state.tree,
     records: trace.events as InspectionRecord[],
@@ -142,11 +146,32 @@ function replayView(trace: Trace, state: ReturnType<typeof stateAt>, collector: 
       return { plain, value: plain?.value };
     },
     chart(key) {
-      const machine = machineOf(key);
-      return machine && { graph: chartGraph(machine) };
+      const machine = (state.actors.get(key) ?? trace.actors.find((a) => a.key === key))?.machine;
+      return machine === undefined
+        ? undefined
+        : charts.chart(machine, state.snapshots.get(key)?.value !== undefined);
     },
     lastTransition: (key) => state.lastTransitions.get(key) ?? null,
   };
+}
+
+/** What the charts of a replay are drawn from, and where the trace's machines differ from this build's. */
+function ReplayNotes({ notes }: { notes: string[] }) {
+  return (
+    <div role="status" aria-label="Replay" className="replay-notes">
+      {notes.length === 0 ? (
+        <p className="muted small-print">
+          Drawn from the machine definitions stored in the trace, which match this build's.
+        </p>
+      ) : (
+        notes.map((note) => (
+          <p key={note}>
+            <Sentence text={note} />
+          </p>
+        ))
+      )}
+    </div>
+  );
 }
 
 /** The panel's left edge: drag it, or focus it and use the arrow keys, to change the width. */

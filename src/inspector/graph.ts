@@ -38,6 +38,9 @@ export interface ChartGraph {
   edges: ChartEdge[];
 }
 
+/** What an actor's chart is drawn from: its machine's chart, or a sentence saying why there is none. */
+export type ChartSource = { graph: ChartGraph } | { error: string };
+
 const cache = new WeakMap<AnyStateMachine, ChartGraph>();
 
 /** This build's machine, charted; once per machine. */
