@@ -4,17 +4,19 @@
  * imported trace, it shows the system as it was at the stepped-to event.
  */
 import { type KeyboardEvent, type PointerEvent, useCallback, useMemo, useState } from 'react';
-import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { ActorTree } from './ActorTree';
 import { ChartSlot } from './ChartSlot';
 import { type Collector, isMachine } from './collector';
 import { useCollectorVersion } from './context';
 import { EventLog } from './EventLog';
+import { type ChartSource, chartGraph } from './graph';
 import { rootOf, stateAt } from './replay';
+import { Sentence } from './Sentence';
 import { SnapshotView } from './SnapshotView';
 import { type PlainSnapshot, plainSnapshot } from './serialize';
 import { TraceControls } from './TraceControls';
 import type { ActorInfo, ActorNode, InspectionRecord, Trace, TransitionSummary } from './trace';
+import { type TraceCharts, traceCharts } from './traceCharts';
 
 const MIN_WIDTH = 288;
 const MAX_WIDTH = 900;
@@ -25,8 +27,8 @@ interface View {
   records: InspectionRecord[];
   root: string | undefined;
   actor(key: string): ActorInfo | undefined;
-  snapshot(key: string): { plain: PlainSnapshot | null; machine: AnyMachineSnapshot | null };
-  machine(key: string): AnyStateMachine | undefined;
+  snapshot(key: string): { plain: PlainSnapshot | null; value: unknown };
+  chart(key: string): ChartSource | undefined;
   lastTransition(key: string): TransitionSummary | null;
 }
 
@@ -40,7 +42,9 @@ export function InspectorPanel({ id, collector }: { id?: string; collector: Coll
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is how the collector says it changed.
   const live = useMemo(() => liveView(collector), [collector, version]);
   const replayState = useMemo(() => (trace ? stateAt(trace, step) : null), [trace, step]);
-  const view = trace && replayState ? replayView(trace, replayState, collector) : live;
+  // Once per imported trace: its definitions checked, charted and compared with this build's.
+  const charts = useMemo(() => (trace ? traceCharts(trace, collector.machines()) : null), [trace, collector]);
+  const view = trace && replayState && charts ? replayView(trace, replayState, charts) : live;
 
   // The chosen actor while it is in the tree, else the root.
   const selected = chosen !== undefined && inTree(view.tree, chosen) ? chosen : view.root;
@@ -52,7 +56,7 @@ export function InspectorPanel({ id, collector }: { id?: string; collector: Coll
     },
     [view],
   );
-  const snapshot = selected === undefined ? { plain: null, machine: null } : view.snapshot(selected);
+  const snapshot = selected === undefined ? { plain: null, value: undefined } : view.snapshot(selected);
 
   const importTrace = (next: Trace) => {
     setTrace(next);
@@ -82,10 +86,11 @@ export function InspectorPanel({ id, collector }: { id?: string; collector: Coll
             : undefined
         }
       />
+      {charts && <ReplayNotes notes={charts.notes} />}
       <ActorTree nodes={view.tree} selected={selected} onSelect={setChosen} />
       <ChartSlot
-        machine={selected === undefined ? undefined : view.machine(selected)}
-        snapshot={snapshot.machine}
+        chart={selected === undefined ? undefined : view.chart(selected)}
+        value={snapshot.value}
         lastTransition={selected === undefined ? null : view.lastTransition(selected)}
       />
       <SnapshotView name={selected === undefined ? undefined : nameOf(selected)} snapshot={snapshot.plain} />
@@ -105,9 +110,6 @@ function inTree(nodes: ActorNode[], key: string): boolean {
   return nodes.some((node) => node.actor.key === key || inTree(node.children, key));
 }
 
-const isMachineSnapshot = (snapshot: unknown): snapshot is AnyMachineSnapshot =>
-  typeof snapshot === 'object' && snapshot !== null && 'machine' in snapshot && 'value' in snapshot;
-
 function liveView(collector: Collector): View {
   const machineOf = (key: string) => {
     const logic = (collector.refOf(key) as { logic?: unknown } | undefined)?.logic;
@@ -121,17 +123,19 @@ function liveView(collector: Collector): View {
     snapshot(key) {
       const raw = collector.snapshotOf(key);
       return raw === undefined
-        ? { plain: null, machine: null }
-        : { plain: plainSnapshot(raw), machine: isMachineSnapshot(raw) ? raw : null };
+        ? { plain: null, value: undefined }
+        : { plain: plainSnapshot(raw), value: (raw as { value?: unknown }).value };
     },
-    machine: machineOf,
+    chart(key) {
+      const machine = machineOf(key);
+      return machine && { graph: chartGraph(machine) };
+    },
     lastTransition: collector.lastTransitionOf,
   };
 }
 
-/** A replay charts with this session's machines (a trace holds definitions, not runnable machines). */
-function replayView(trace: Trace, state: ReturnType<typeof stateAt>, collector: Collector): View {
-  const machineOf = (key: string) => collector.machines().get(state.actors.get(key)?.machine ?? '');
+/** A replay charts each actor with the machine definition the trace stored, not this build's machine. */
+function replayView(trace: Trace, state: ReturnType<typeof stateAt>, charts: TraceCharts): View {
   return {
     tree: state.tree,
     records: trace.events as InspectionRecord[],
@@ -139,20 +143,35 @@ function replayView(trace: Trace, state: ReturnType<typeof stateAt>, collector: 
     actor: (key) => state.actors.get(key) ?? trace.actors.find((a) => a.key === key),
     snapshot(key) {
       const plain = state.snapshots.get(key) ?? null;
-      const machine = machineOf(key);
-      if (!plain || !machine || plain.value === undefined) return { plain, machine: null };
-      try {
-        return {
-          plain,
-          machine: machine.resolveState({ value: plain.value as never, context: plain.context }),
-        };
-      } catch {
-        return { plain, machine: null };
-      }
+      return { plain, value: plain?.value };
     },
-    machine: machineOf,
+    chart(key) {
+      const machine = (state.actors.get(key) ?? trace.actors.find((a) => a.key === key))?.machine;
+      return machine === undefined
+        ? undefined
+        : charts.chart(machine, state.snapshots.get(key)?.value !== undefined);
+    },
     lastTransition: (key) => state.lastTransitions.get(key) ?? null,
   };
+}
+
+/** What the charts of a replay are drawn from, and where the trace's machines differ from this build's. */
+function ReplayNotes({ notes }: { notes: string[] }) {
+  return (
+    <div role="status" aria-label="Replay" className="replay-notes">
+      {notes.length === 0 ? (
+        <p className="muted small-print">
+          Drawn from the machine definitions stored in the trace, which match this build's.
+        </p>
+      ) : (
+        notes.map((note) => (
+          <p key={note}>
+            <Sentence text={note} />
+          </p>
+        ))
+      )}
+    </div>
+  );
 }
 
 /** The panel's left edge: drag it, or focus it and use the arrow keys, to change the width. */

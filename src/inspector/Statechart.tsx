@@ -2,18 +2,20 @@
  * The selected actor's statechart as an SVG: every state (nested boxes, the initial one marked by a dot),
  * every transition (arrows, and targetless ones listed inside their state), the active states outlined and
  * carrying `aria-current="true"`, the transition just taken in another colour. Zoom with the wheel or the
- * buttons, pan by dragging. The layout is elkjs's, computed once per machine (see layout.ts).
+ * buttons, pan by dragging. The layout is elkjs's, computed once per chart (see layout.ts). It draws a
+ * chart, not a machine: a replayed trace's charts are the machines it recorded, not this build's.
  */
 import { type KeyboardEvent, type PointerEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
-import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { fitView, takenEdges, type View, zoomAt } from './chartView';
-import { activeStateIds, type ChartEdge } from './graph';
+import { activeStateIds, type ChartEdge, type ChartGraph } from './graph';
 import { type ChartLayout, type EdgeLayout, LINE, laidOut, layoutChart } from './layout';
 import './inspector.css';
 
 export interface StatechartProps {
-  machine: AnyStateMachine;
-  snapshot: AnyMachineSnapshot | null;
+  /** The machine's chart: this build's (`chartGraph(machine)`) or one a trace recorded. */
+  graph: ChartGraph;
+  /** The state value whose states are marked active; none when undefined. */
+  value?: unknown;
   lastTransition?: { source: string; target: string[]; event: string } | null;
 }
 
@@ -21,14 +23,14 @@ export interface StatechartProps {
 const FALLBACK_WIDTH = 420;
 const MAX_HEIGHT = 640;
 
-export function Statechart({ machine, snapshot, lastTransition = null }: StatechartProps) {
-  // A machine laid out before (or on the server, after `layoutChart`) draws at once.
-  const [layout, setLayout] = useState<{ machine: AnyStateMachine; chart: ChartLayout } | null>(() => {
-    const chart = laidOut(machine);
-    return chart ? { machine, chart } : null;
+export function Statechart({ graph, value, lastTransition = null }: StatechartProps) {
+  // A chart laid out before (or on the server, after `layoutChart`) draws at once.
+  const [layout, setLayout] = useState<{ graph: ChartGraph; chart: ChartLayout } | null>(() => {
+    const chart = laidOut(graph);
+    return chart ? { graph, chart } : null;
   });
   const [view, setView] = useState<View | null>(() => {
-    const chart = laidOut(machine);
+    const chart = laidOut(graph);
     return chart ? fitView(chart, FALLBACK_WIDTH) : null;
   });
   const [failure, setFailure] = useState<string | null>(null);
@@ -40,10 +42,10 @@ export function Statechart({ machine, snapshot, lastTransition = null }: Statech
   useEffect(() => {
     let current = true;
     setFailure(null);
-    layoutChart(machine).then(
+    layoutChart(graph).then(
       (chart) => {
         if (!current) return;
-        setLayout({ machine, chart });
+        setLayout({ graph, chart });
         setView(fitView(chart, frame.current?.clientWidth || FALLBACK_WIDTH));
       },
       (error: unknown) => {
@@ -53,7 +55,7 @@ export function Statechart({ machine, snapshot, lastTransition = null }: Statech
     return () => {
       current = false;
     };
-  }, [machine]);
+  }, [graph]);
 
   // React's wheel listener is passive; zooming must keep the page from scrolling.
   useEffect(() => {
@@ -69,12 +71,12 @@ export function Statechart({ machine, snapshot, lastTransition = null }: Statech
     return () => element.removeEventListener('wheel', onWheel);
   });
 
-  const chart = layout?.machine === machine ? layout.chart : null;
-  const value = snapshot?.value;
+  const chart = layout?.graph === graph ? layout.chart : null;
   const active = useMemo(
-    () => (value === undefined ? new Set<string>() : activeStateIds(machine, value)),
-    [machine, value],
+    () => (value === undefined ? new Set<string>() : activeStateIds(graph, value)),
+    [graph, value],
   );
+  const rootId = graph.nodes.find((node) => node.parent === null)?.id ?? '';
   const taken = useMemo(() => takenEdges(chart, lastTransition), [chart, lastTransition]);
 
   const height = chart && view ? Math.min(MAX_HEIGHT, Math.max(160, chart.height * view.scale + 8)) : 160;
@@ -178,7 +180,7 @@ export function Statechart({ machine, snapshot, lastTransition = null }: Statech
         </defs>
         {chart && view ? (
           <g transform={`translate(${view.x},${view.y}) scale(${view.scale})`}>
-            <StateBox chart={chart} id={machine.root.id} active={active} taken={taken} />
+            <StateBox chart={chart} id={rootId} active={active} taken={taken} />
             {chart.initials.map((dot) => (
               <circle
                 key={dot.parent}

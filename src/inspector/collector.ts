@@ -5,6 +5,7 @@
  * exported); listeners hear of changes at most once per frame, and only while someone listens.
  */
 import type { AnyActorRef, AnyStateMachine, InspectionEvent } from 'xstate';
+import { machineDefinition } from './definition';
 import { plainSnapshot, toPlain } from './serialize';
 import {
   type ActorInfo,
@@ -13,6 +14,7 @@ import {
   buildTree,
   type InspectionRecord,
   TRACE_FORMAT,
+  TRACE_VERSION,
   type Trace,
   type TransitionSummary,
 } from './trace';
@@ -280,11 +282,11 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       const used = new Set([...named].map((key) => infos.get(key)?.machine));
       const definitions: Trace['machines'] = {};
       for (const [id, machine] of machines) {
-        if (used.has(id)) definitions[id] = toPlain(machine.toJSON()) ?? null;
+        if (used.has(id)) definitions[id] = machineDefinition(machine);
       }
       return {
         format: TRACE_FORMAT,
-        version: 1,
+        version: TRACE_VERSION,
         exportedAt: new Date(now()).toISOString(),
         actors: [...infos.values()].filter((info) => named.has(info.key)).map((info) => ({ ...info })),
         machines: definitions,

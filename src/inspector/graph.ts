@@ -1,11 +1,12 @@
 /**
- * A machine's statechart as plain data for drawing: every state node and every transition, read from
- * `machine.root` (not `toDirectedGraph`, which leaves out `always` transitions and draws targetless ones
- * as self-loops). Pure: no DOM, no layout.
+ * A statechart as plain data for drawing: every state node and every transition, read from a machine's
+ * definition (definition.ts: this build's machine, or the one a trace recorded). Not `toDirectedGraph`,
+ * which leaves out `always` transitions and draws targetless ones as self-loops. Pure: no DOM, no layout.
  */
 import type { AnyStateMachine } from 'xstate';
+import { machineDefinition, type StateDefinition, type StateType } from './definition';
 
-export type StateType = 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
+export type { StateType } from './definition';
 
 export interface ChartNode {
   /** The state node's id (`connection.online.heartbeat`). */
@@ -37,80 +38,65 @@ export interface ChartGraph {
   edges: ChartEdge[];
 }
 
-/** The parts of xstate's StateNode read here (its public fields, typed loosely to stay version-tolerant). */
-interface StateNodeLike {
-  id: string;
-  key: string;
-  type: StateType;
-  description?: string;
-  parent?: StateNodeLike;
-  states: Record<string, StateNodeLike>;
-  initial?: { target: ReadonlyArray<{ id: string }> };
-  transitions: Map<string, TransitionLike[]>;
-  always?: TransitionLike[];
-  invoke: ReadonlyArray<{ id: string; src: unknown }>;
-}
-
-interface TransitionLike {
-  eventType: string;
-  target?: ReadonlyArray<{ id: string }>;
-  guard?: unknown;
-  reenter?: boolean;
-  delay?: string | number;
-}
+/** What an actor's chart is drawn from: its machine's chart, or a sentence saying why there is none. */
+export type ChartSource = { graph: ChartGraph } | { error: string };
 
 const cache = new WeakMap<AnyStateMachine, ChartGraph>();
 
+/** This build's machine, charted; once per machine. */
 export function chartGraph(machine: AnyStateMachine): ChartGraph {
-  const cached = cache.get(machine);
-  if (cached) return cached;
-  const root = machine.root as unknown as StateNodeLike;
-  const all = descendants(root);
-  const invokeSources = new Map<string, string>();
-  for (const node of all)
-    for (const inv of node.invoke) invokeSources.set(inv.id, typeof inv.src === 'string' ? inv.src : inv.id);
+  let graph = cache.get(machine);
+  if (!graph) {
+    graph = graphOf(machineDefinition(machine));
+    cache.set(machine, graph);
+  }
+  return graph;
+}
 
-  const nodes: ChartNode[] = all.map((node) => ({
-    id: node.id,
-    key: node.key,
-    parent: node.parent?.id ?? null,
-    type: node.type,
-    initial: node.parent?.initial?.target.some((t) => t.id === node.id) ?? false,
-    description: node.description ?? null,
+/** A definition, charted (a definition from a file is checked with `readDefinition` first). */
+export function graphOf(root: StateDefinition): ChartGraph {
+  const all: Array<{ state: StateDefinition; parent: StateDefinition | null }> = [];
+  const visit = (state: StateDefinition, parent: StateDefinition | null) => {
+    all.push({ state, parent });
+    for (const child of Object.values(state.states ?? {})) visit(child, state);
+  };
+  visit(root, null);
+  const invokeSources = new Map<string, string>();
+  for (const { state } of all) for (const inv of state.invoke ?? []) invokeSources.set(inv.id, inv.src);
+
+  const nodes: ChartNode[] = all.map(({ state, parent }) => ({
+    id: state.id,
+    key: state.key,
+    parent: parent?.id ?? null,
+    type: state.type,
+    initial: parent?.initial?.includes(state.id) ?? false,
+    description: state.description ?? null,
   }));
 
   const edges: ChartEdge[] = [];
-  for (const node of all) {
-    const transitions = [...node.transitions.values()].flat().concat(node.always ?? []);
-    transitions.forEach((t, i) => {
-      const guard = guardName(t.guard);
-      const event = eventLabel(t, invokeSources);
+  for (const { state } of all) {
+    (state.transitions ?? []).forEach((t, i) => {
+      const guard = t.guard ?? null;
+      const event = eventLabel(t.event, t.delay, invokeSources);
       edges.push({
-        id: `${node.id}#${i}`,
-        source: node.id,
-        targets: (t.target ?? []).map((s) => s.id),
-        event: t.eventType,
+        id: `${state.id}#${i}`,
+        source: state.id,
+        targets: t.targets ?? [],
+        event: t.event,
         label: guard ? `${event} [${guard}]` : event,
         guard,
         reenter: t.reenter === true,
       });
     });
   }
-  const graph = { nodes, edges };
-  cache.set(machine, graph);
-  return graph;
+  return { nodes, edges };
 }
 
-function descendants(node: StateNodeLike): StateNodeLike[] {
-  return [node, ...Object.values(node.states).flatMap(descendants)];
-}
-
-function eventLabel(t: TransitionLike, invokeSources: Map<string, string>): string {
-  const type = t.eventType;
+function eventLabel(type: string, delay: string | number | undefined, invokeSources: Map<string, string>) {
   if (type === '') return 'always';
   if (type.startsWith('xstate.after.')) {
-    const delay = t.delay ?? type.split('.')[2] ?? '';
-    return `after ${typeof delay === 'number' || /^\d+$/.test(delay) ? formatMs(Number(delay)) : delay}`;
+    const after = delay ?? type.split('.')[2] ?? '';
+    return `after ${typeof after === 'number' || /^\d+$/.test(after) ? formatMs(Number(after)) : after}`;
   }
   for (const kind of ['done', 'error'] as const) {
     const prefix = `xstate.${kind}.actor.`;
@@ -127,39 +113,47 @@ function formatMs(ms: number): string {
   return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-/** `isOnline`, `!shouldPoll` for `not('shouldPoll')`, `in(list.loading)` for `stateIn`. */
-export function guardName(guard: unknown): string | null {
-  if (guard === undefined || guard === null) return null;
-  if (typeof guard === 'string') return guard;
-  // Higher-order guards are functions named after their helper, holding what they combine.
-  const g = guard as { type?: unknown; name?: string; guards?: unknown[]; stateValue?: unknown };
-  const inner = (g.guards ?? []).map(guardName);
-  if (typeof guard === 'function' && g.guards) {
-    if (g.name === 'not') return `!${inner.join(', ')}`;
-    if (g.name === 'and') return inner.join(' && ');
-    if (g.name === 'or') return inner.join(' || ');
+const childIndex = new WeakMap<ChartGraph, Map<string, Map<string, string>>>();
+
+/** Each state's children by key, for walking a state value down the chart. */
+function childrenByKey(graph: ChartGraph): Map<string, Map<string, string>> {
+  let index = childIndex.get(graph);
+  if (!index) {
+    index = new Map();
+    for (const node of graph.nodes) {
+      if (node.parent === null) continue;
+      const siblings = index.get(node.parent) ?? new Map<string, string>();
+      siblings.set(node.key, node.id);
+      index.set(node.parent, siblings);
+    }
+    childIndex.set(graph, index);
   }
-  if (typeof guard === 'function' && 'stateValue' in g)
-    return `in(${typeof g.stateValue === 'string' ? g.stateValue : JSON.stringify(g.stateValue)})`;
-  if (typeof g.type === 'string') return g.type;
-  return g.name && g.name !== 'guard' ? g.name : 'guard';
+  return index;
 }
 
-/** The ids of the state nodes a snapshot's value is in (every level, from the root down). */
-export function activeStateIds(machine: AnyStateMachine, value: unknown): Set<string> {
+/**
+ * The ids of the state nodes a snapshot's value is in (every level, from the root down). A value naming
+ * a state the chart does not have marks nothing below it.
+ */
+export function activeStateIds(graph: ChartGraph, value: unknown): Set<string> {
   const active = new Set<string>();
-  const visit = (node: StateNodeLike, v: unknown) => {
-    active.add(node.id);
+  const root = graph.nodes.find((node) => node.parent === null);
+  if (!root) return active;
+  const children = childrenByKey(graph);
+  const visit = (id: string, v: unknown) => {
+    active.add(id);
+    const byKey = children.get(id);
+    if (!byKey) return;
     if (typeof v === 'string') {
-      const child = node.states[v];
+      const child = byKey.get(v);
       if (child) visit(child, undefined);
-    } else if (v && typeof v === 'object') {
+    } else if (v && typeof v === 'object' && !Array.isArray(v)) {
       for (const [key, sub] of Object.entries(v)) {
-        const child = node.states[key];
+        const child = byKey.get(key);
         if (child) visit(child, sub);
       }
     }
   };
-  visit(machine.root as unknown as StateNodeLike, value);
+  visit(root.id, value);
   return active;
 }

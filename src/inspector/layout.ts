@@ -1,13 +1,12 @@
 /**
  * Where everything of a statechart goes: elkjs's layered algorithm over the whole hierarchy at once
  * (`INCLUDE_CHILDREN`, so transitions may cross state boundaries), compound states holding their children,
- * a parallel state's regions side by side. Computed once per machine: a machine never changes.
+ * a parallel state's regions side by side. Computed once per chart: a machine's chart never changes.
  * Coordinates are absolute (from the chart's top-left corner), so drawing needs no sums.
  */
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
-import type { AnyStateMachine } from 'xstate';
-import { type ChartEdge, type ChartGraph, type ChartNode, chartGraph } from './graph';
+import type { ChartEdge, ChartGraph, ChartNode } from './graph';
 
 export interface Box {
   x: number;
@@ -82,24 +81,25 @@ export const initialMarkerId = (parent: string) => `${parent}::initial`;
 const PER_GRAPH = { 'elk.layered.nodePlacement.strategy': 'SIMPLE' };
 
 const elk = new ELK();
-const cache = new WeakMap<AnyStateMachine, Promise<ChartLayout>>();
-const done = new WeakMap<AnyStateMachine, ChartLayout>();
+const cache = new WeakMap<ChartGraph, Promise<ChartLayout>>();
+const done = new WeakMap<ChartGraph, ChartLayout>();
 
-export function layoutChart(machine: AnyStateMachine): Promise<ChartLayout> {
-  let layout = cache.get(machine);
+/** The chart laid out; once per graph (`chartGraph` gives one graph per machine). */
+export function layoutChart(graph: ChartGraph): Promise<ChartLayout> {
+  let layout = cache.get(graph);
   if (!layout) {
-    layout = computeLayout(chartGraph(machine)).then((chart) => {
-      done.set(machine, chart);
+    layout = computeLayout(graph).then((chart) => {
+      done.set(graph, chart);
       return chart;
     });
-    cache.set(machine, layout);
+    cache.set(graph, layout);
   }
   return layout;
 }
 
 /** The layout if it is already computed, for drawing without waiting a tick. */
-export function laidOut(machine: AnyStateMachine): ChartLayout | undefined {
-  return done.get(machine);
+export function laidOut(graph: ChartGraph): ChartLayout | undefined {
+  return done.get(graph);
 }
 
 export function textWidth(text: string, font: number): number {

@@ -9,6 +9,7 @@ import {
   type ActorStatus,
   buildTree,
   TRACE_FORMAT,
+  TRACE_VERSION,
   type Trace,
   type TransitionSummary,
 } from './trace';
@@ -86,7 +87,16 @@ export function valuesOf(trace: Trace, actorKey: string): unknown[] {
   return values;
 }
 
-/** Reads an exported trace; throws a sentence when the text is not one. */
+const RECORD_KINDS: ReadonlySet<string> = new Set(['actor', 'event', 'snapshot', 'microstep']);
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Reads an exported trace; throws a sentence when the text is not one, or is one too damaged to replay.
+ * What the panel reads of each actor and event is checked here, so a replay never trips over a field;
+ * machine definitions are checked when drawn (`readDefinition`), each on its own.
+ */
 export function parseTrace(text: string): Trace {
   let data: unknown;
   try {
@@ -94,20 +104,58 @@ export function parseTrace(text: string): Trace {
   } catch {
     throw new Error('That file is not JSON.');
   }
-  const trace = data as Partial<Trace> | null;
-  if (
-    !trace ||
-    trace.format !== TRACE_FORMAT ||
-    !Array.isArray(trace.events) ||
-    !Array.isArray(trace.actors) ||
-    typeof trace.machines !== 'object'
-  ) {
+  if (!isRecord(data) || data.format !== TRACE_FORMAT) {
     throw new Error('That file is not a Parley inspector trace.');
   }
-  for (const record of trace.events) {
-    if (record?.snapshot) record.snapshot = plainSnapshot(record.snapshot);
+  const { version } = data;
+  if (typeof version === 'number' && version > TRACE_VERSION) {
+    throw new Error(
+      `That trace was written by a newer Parley inspector (format version ${version}); this one reads versions 1 to ${TRACE_VERSION}.`,
+    );
   }
-  return trace as Trace;
+  if (version !== 1 && version !== TRACE_VERSION)
+    throw new Error('That file is not a Parley inspector trace.');
+  const damaged = (what: string) => new Error(`That trace is damaged: ${what}.`);
+  if (!Array.isArray(data.actors)) throw damaged('it has no list of actors');
+  if (!Array.isArray(data.events)) throw damaged('it has no list of events');
+  if (!isRecord(data.machines)) throw damaged('it has no machine definitions');
+  data.actors.forEach((actor, i) => {
+    const where = `actor ${i + 1}`;
+    if (!isRecord(actor)) throw damaged(`${where} is not an object`);
+    for (const field of ['key', 'id', 'machine'] as const)
+      if (typeof actor[field] !== 'string') throw damaged(`${where} has no ${field}`);
+    if (actor.parent !== undefined && typeof actor.parent !== 'string')
+      throw damaged(`${where} has a bad parent`);
+  });
+  if (data.events.length === 0) throw new Error('That trace holds no events.');
+  data.events.forEach((record, i) => {
+    const where = `event ${i + 1}`;
+    if (!isRecord(record)) throw damaged(`${where} is not an object`);
+    if (typeof record.kind !== 'string' || !RECORD_KINDS.has(record.kind))
+      throw damaged(`${where} has no kind`);
+    if (typeof record.actor !== 'string') throw damaged(`${where} names no actor`);
+    if (typeof record.type !== 'string') throw damaged(`${where} has no type`);
+    if (typeof record.time !== 'number') throw damaged(`${where} has no time`);
+    if (typeof record.seq !== 'number') record.seq = i + 1;
+    if (record.source !== undefined && typeof record.source !== 'string') {
+      throw damaged(`${where} has a bad source`);
+    }
+    if (record.transitions !== undefined) {
+      const ok =
+        Array.isArray(record.transitions) &&
+        record.transitions.every(
+          (t) =>
+            isRecord(t) &&
+            typeof t.source === 'string' &&
+            typeof t.event === 'string' &&
+            Array.isArray(t.target) &&
+            t.target.every((id) => typeof id === 'string'),
+        );
+      if (!ok) throw damaged(`${where} has bad transitions`);
+    }
+    if (record.snapshot !== undefined) record.snapshot = plainSnapshot(record.snapshot);
+  });
+  return data as unknown as Trace;
 }
 
 /** The root of the trace: the first actor without a parent. */

@@ -70,14 +70,24 @@ export function buildTree(actors: Iterable<ActorInfo>): ActorNode[] {
 
 export const TRACE_FORMAT = 'parley-inspector-trace';
 
+/**
+ * 2: `machines` holds each machine's definition as definition.ts writes it, and a replay draws from it.
+ * 1 (older exports): `machine.toJSON()` made plain, which cannot be drawn (no eventless transitions,
+ * higher-order guards lost): a replay of one draws with this build's machines and says so.
+ */
+export const TRACE_VERSION = 2;
+
 export interface Trace {
   format: typeof TRACE_FORMAT;
-  version: 1;
+  version: 1 | typeof TRACE_VERSION;
   exportedAt: string;
   /** Every actor the events name, with its parent link. */
   actors: ActorInfo[];
-  /** Machine definitions (`machine.toJSON()`, made plain) by machine id. */
-  machines: Record<string, Json>;
+  /**
+   * One definition per machine the actors ran, by machine id (so each is stored once, however many
+   * actors ran it). Unchecked when read from a file: `readDefinition` checks one before it is drawn.
+   */
+  machines: Record<string, unknown>;
   events: TraceRecord[];
 }
 

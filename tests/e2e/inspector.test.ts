@@ -1,9 +1,9 @@
 /**
  * The inspector in a real browser against the real server: the actor tree, the connection actor's
  * statechart with its active states marked, the events and the short-lived send actor of a message, and
- * a trace exported, imported and stepped back through.
+ * a trace exported, imported and stepped back through, and one from another build drawn as it recorded.
  */
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ const tree = (page: Page) => inspector(page).getByRole('tree', { name: 'Actors',
 const statechart = (page: Page) => inspector(page).getByRole('img', { name: 'Statechart', exact: true });
 const snapshot = (page: Page) => inspector(page).getByRole('region', { name: 'Snapshot', exact: true });
 const events = (page: Page) => inspector(page).getByRole('log', { name: 'Events', exact: true });
+const replayNotes = (page: Page) => inspector(page).getByRole('status', { name: 'Replay', exact: true });
 
 /** The ids (the root's machine name) shown in the tree, in order. */
 function actorIds(page: Page): Promise<string[]> {
@@ -139,6 +140,10 @@ describe('the inspector in the browser', () => {
     // The root is selected again, at the end: signed in.
     await expect.poll(() => snapshot(page).getByRole('heading').textContent()).toBe('Snapshot of app');
     expect(await snapshot(page).textContent()).toContain('signedIn');
+    // Recorded by this build: every machine of the session (conversation and send included) matches.
+    expect(await replayNotes(page).textContent()).toBe(
+      "Drawn from the machine definitions stored in the trace, which match this build's.",
+    );
     await world.shots.take(iris, 'replay-at-end');
 
     // ArrowLeft from the panel steps back one event.
@@ -159,6 +164,27 @@ describe('the inspector in the browser', () => {
     await expect.poll(() => activeStates(page)).toContain('app.restoring');
     console.info(`replay: ${last + 1} events; the root's first state at step ${first + 1}`);
     await world.shots.take(iris, 'replay-stepped-back');
+
+    // The same trace as another build would have written it: its connection machine had a `limbo` state,
+    // and the connection ended in it. The chart is the recorded one, and the panel says it differs.
+    const edited = JSON.parse(readFileSync(file, 'utf8'));
+    edited.machines.connection.states.limbo = { id: 'connection.limbo', key: 'limbo', type: 'atomic' };
+    const connection = edited.actors.find((a: { id: string }) => a.id === 'connection').key;
+    edited.events.findLast(
+      (e: { actor: string; kind: string }) => e.actor === connection && e.kind === 'snapshot',
+    ).snapshot.value = 'limbo';
+    const otherBuild = join(world.shots.dir, 'trace-other-build.json');
+    writeFileSync(otherBuild, JSON.stringify(edited));
+    await inspector(page).getByLabel('Import trace').setInputFiles(otherBuild);
+    await expect
+      .poll(() => replayNotes(page).textContent())
+      .toBe(
+        'This trace was recorded with a different version of the connection machine; it is drawn as recorded.',
+      );
+    await treeItem(page, 'connection').locator(':scope > .actor-id').click();
+    await expect.poll(() => activeStates(page)).toEqual(['connection', 'connection.limbo']);
+    await world.shots.take(iris, 'replay-other-build');
+    await treeItem(page, 'app').locator(':scope > .actor-id').click();
 
     await inspector(page).getByRole('button', { name: 'Back to live', exact: true }).click();
     await expect.poll(() => inspector(page).getByRole('slider').count()).toBe(0);

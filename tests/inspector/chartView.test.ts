@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { connectionMachine } from '../../machines/index';
 import { fitView, takenEdges, zoomAt } from '../../src/inspector/chartView';
+import { chartGraph } from '../../src/inspector/graph';
 import { layoutChart } from '../../src/inspector/layout';
 
 describe('the statechart view', () => {
   it('fits a narrow chart to the panel width, and a wide one no smaller than readable', async () => {
-    const chart = await layoutChart(connectionMachine);
+    const chart = await layoutChart(chartGraph(connectionMachine));
     expect(fitView(chart, chart.width * 2 + 4).scale).toBeCloseTo(1.25);
     expect(fitView(chart, chart.width * 0.8 + 4).scale).toBeCloseTo(0.8);
     expect(fitView(chart, 100).scale).toBe(0.5);
@@ -20,7 +21,7 @@ describe('the statechart view', () => {
   });
 
   it('finds the transitions the last step took, guarded alternatives and targetless ones included', async () => {
-    const chart = await layoutChart(connectionMachine);
+    const chart = await layoutChart(chartGraph(connectionMachine));
     const opened = takenEdges(chart, {
       source: 'connection.online.transport.streaming',
       target: ['connection.online.transport.streaming.open'],

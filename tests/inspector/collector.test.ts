@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, SimulatedClock, setup } from 'xstate';
 import { selectionMachine } from '../../machines/selectionMachine';
 import { createCollector } from '../../src/inspector/collector';
+import { machineDefinition } from '../../src/inspector/definition';
 import { valuesOf } from '../../src/inspector/replay';
 import type { ActorNode } from '../../src/inspector/trace';
 import { advance } from '../machines/harness';
@@ -101,6 +102,9 @@ describe('the inspection collector', () => {
     const text = JSON.stringify(trace);
     expect(JSON.parse(text)).toEqual(trace);
     expect(Object.keys(trace.machines).sort()).toEqual(['parent', 'selection']);
+    // Each machine's drawable definition, eventless transitions and all (format 2).
+    expect(trace.version).toBe(2);
+    expect(trace.machines.selection).toEqual(machineDefinition(selectionMachine));
     expect(trace.actors.map((a) => a.id)).toEqual([expect.stringMatching(/^x:/), 'selection']);
     const settled = trace.events.find((e) => e.kind === 'event' && e.type === 'selection.settled');
     expect(settled?.event).toEqual({ type: 'selection.settled', peer: 'bob' });

@@ -10,7 +10,8 @@ import {
   selectionMachine,
   sendMachine,
 } from '../../machines/index';
-import { chartGraph } from '../../src/inspector/graph';
+import { machineDefinition, readDefinition, sameDefinition } from '../../src/inspector/definition';
+import { chartGraph, graphOf } from '../../src/inspector/graph';
 import { type Box, layoutChart } from '../../src/inspector/layout';
 
 const machines: AnyStateMachine[] = [
@@ -86,7 +87,7 @@ describe.each(machines.map((m) => [m.id, m] as const))('the %s statechart', (_, 
   });
 
   it('lays out every state with a position and size inside its parent', async () => {
-    const chart = await layoutChart(machine);
+    const chart = await layoutChart(chartGraph(machine));
     const graph = chartGraph(machine);
     expect([...chart.nodes.keys()].sort()).toEqual(graph.nodes.map((n) => n.id).sort());
     for (const node of graph.nodes) {
@@ -103,14 +104,21 @@ describe.each(machines.map((m) => [m.id, m] as const))('the %s statechart', (_, 
   });
 
   it('routes an arrow for every transition with a target', async () => {
-    const chart = await layoutChart(machine);
+    const chart = await layoutChart(chartGraph(machine));
     const drawn = new Set(chart.edges.flatMap((a) => a.edges.map((e) => `${e.id}>${a.target}`)));
     for (const edge of chartGraph(machine).edges)
       for (const target of edge.targets) expect(drawn.has(`${edge.id}>${target}`), edge.label).toBe(true);
     for (const arrow of chart.edges) expect(arrow.points.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('draws the same chart from its definition written to JSON and read back, as a trace replays it', () => {
+    const stored = JSON.parse(JSON.stringify(machineDefinition(machine)));
+    const read = readDefinition(stored);
+    expect(graphOf(read)).toEqual(chartGraph(machine));
+    expect(sameDefinition(read, machineDefinition(machine))).toBe(true);
+  });
+
   it('lays a machine out once', () => {
-    expect(layoutChart(machine)).toBe(layoutChart(machine));
+    expect(layoutChart(chartGraph(machine))).toBe(layoutChart(chartGraph(machine)));
   });
 });

@@ -68,5 +68,34 @@ describe('replaying an exported trace', () => {
   it('refuses a file that is not a trace, with a sentence', () => {
     expect(() => parseTrace('{')).toThrow('That file is not JSON.');
     expect(() => parseTrace('{"events":[]}')).toThrow('not a Parley inspector trace');
+    expect(() => parseTrace('null')).toThrow('not a Parley inspector trace');
+  });
+
+  it('refuses a trace too damaged to replay, saying what is wrong, instead of failing later', () => {
+    const { trace } = liveRun();
+    const edited = (change: (t: Record<string, unknown> & { events: unknown[] }) => void) => {
+      const copy = JSON.parse(JSON.stringify(trace));
+      change(copy);
+      return JSON.stringify(copy);
+    };
+    expect(() => parseTrace(edited((t) => (t.version = 3)))).toThrow(
+      'That trace was written by a newer Parley inspector (format version 3); this one reads versions 1 to 2.',
+    );
+    expect(() => parseTrace(edited((t) => (t.events = [])))).toThrow('That trace holds no events.');
+    expect(() => parseTrace(edited((t) => (t.events = {} as never)))).toThrow(
+      'That trace is damaged: it has no list of events.',
+    );
+    expect(() => parseTrace(edited((t) => (t.events[1] = null)))).toThrow(
+      'That trace is damaged: event 2 is not an object.',
+    );
+    expect(() => parseTrace(edited((t) => delete (t.events[0] as { actor?: string }).actor))).toThrow(
+      'That trace is damaged: event 1 names no actor.',
+    );
+    expect(() => parseTrace(edited((t) => (t.actors = [{ key: 'a1' }])))).toThrow(
+      'That trace is damaged: actor 1 has no id.',
+    );
+    expect(() => parseTrace(edited((t) => delete t.machines))).toThrow(
+      'That trace is damaged: it has no machine definitions.',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import type { UserEvent } from '@testing-library/user-event';
 import { VirtuosoMockContext } from 'react-virtuoso';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventLog } from '../../src/inspector/EventLog';
@@ -18,6 +19,7 @@ const actorIds = () =>
     .map((item) => item.querySelector(':scope > .actor-id')?.textContent ?? '');
 const snapshotRegion = () => within(inspector()).getByRole('region', { name: 'Snapshot' });
 const eventsLog = () => within(inspector()).getByRole('log', { name: 'Events' });
+const replayNotes = () => within(inspector()).getByRole('status', { name: 'Replay' });
 
 describe.each([
   ['in StrictMode', true],
@@ -84,8 +86,8 @@ describe.each([
     expect(eventsLog().textContent).toContain('→');
   });
 
-  it('exports the session, imports it, and stepping back shows an earlier state', async () => {
-    const { user } = await inspecting();
+  /** Clicks Export trace and reads the file it would have downloaded. */
+  async function exportTrace(user: UserEvent): Promise<string> {
     let exported: Blob | undefined;
     URL.createObjectURL = vi.fn((blob: Blob) => {
       exported = blob;
@@ -95,20 +97,32 @@ describe.each([
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
     await user.click(within(inspector()).getByRole('button', { name: 'Export trace' }));
     expect(exported).toBeDefined();
-    const text = await new Promise<string>((resolve) => {
+    return new Promise<string>((resolve) => {
       const reader = new FileReader();
       reader.onload = () => resolve(String(reader.result));
       reader.readAsText(exported as Blob);
     });
-    expect(JSON.parse(text).format).toBe('parley-inspector-trace');
+  }
 
-    await user.upload(
+  const importTrace = (user: UserEvent, text: string) =>
+    user.upload(
       within(inspector()).getByLabelText('Import trace'),
       new File([text], 'trace.json', { type: 'application/json' }),
     );
+
+  it('exports the session, imports it, and stepping back shows an earlier state', async () => {
+    const { user } = await inspecting();
+    const text = await exportTrace(user);
+    expect(JSON.parse(text).format).toBe('parley-inspector-trace');
+
+    await importTrace(user, text);
     const slider = await within(inspector()).findByRole('slider');
     expect(Number(slider.getAttribute('value'))).toBe(Number(slider.getAttribute('max')));
     expect(snapshotRegion().textContent).toContain('signedIn');
+    // Recorded by this very build: drawn from the trace, and nothing to warn about.
+    expect(replayNotes().textContent).toBe(
+      "Drawn from the machine definitions stored in the trace, which match this build's.",
+    );
     // The app started signed out (restoring, then the login form): the first steps show it so.
     fireEvent.change(slider, { target: { value: '3' } });
     await waitFor(() => expect(snapshotRegion().textContent).not.toContain('signedIn'));
@@ -122,6 +136,67 @@ describe.each([
     await user.click(within(inspector()).getByRole('button', { name: 'Back to live' }));
     expect(within(inspector()).queryByRole('slider')).toBeNull();
     expect(snapshotRegion().textContent).toContain('signedIn');
+    expect(within(inspector()).queryByRole('status', { name: 'Replay' })).toBeNull();
+  });
+
+  it("draws a trace recorded with another build's connection machine as recorded, and says so", async () => {
+    const { user } = await inspecting();
+    await waitFor(() => expect(treeItem('connection')).toBeTruthy());
+    const trace = JSON.parse(await exportTrace(user));
+    // Another build: its connection machine had a `limbo` state, and the trace ends in it.
+    trace.machines.connection.states.limbo = {
+      id: 'connection.limbo',
+      key: 'limbo',
+      type: 'atomic',
+      description: 'Only the other build has this state.',
+    };
+    const connection = trace.actors.find((a: { id: string }) => a.id === 'connection').key;
+    const last = trace.events.findLast(
+      (e: { actor: string; kind: string }) => e.actor === connection && e.kind === 'snapshot',
+    );
+    last.snapshot.value = 'limbo';
+    await importTrace(user, JSON.stringify(trace));
+
+    await waitFor(() =>
+      expect(replayNotes().textContent).toBe(
+        'This trace was recorded with a different version of the connection machine; it is drawn as recorded.',
+      ),
+    );
+    await user.click(treeItem('connection')?.querySelector('.actor-id') as HTMLElement);
+    const chart = within(inspector()).getByRole('img', { name: 'Statechart' });
+    await waitFor(() => expect(chart.querySelector('g[data-state="connection.limbo"]')).not.toBeNull());
+    const limbo = chart.querySelector('g[data-state="connection.limbo"]');
+    expect(limbo?.getAttribute('aria-current')).toBe('true');
+    expect(limbo?.querySelector(':scope > title')?.textContent).toBe(
+      'limbo: Only the other build has this state.',
+    );
+    expect(chart.querySelector('g[data-state="connection.online"]')?.hasAttribute('aria-current')).toBe(
+      false,
+    );
+  });
+
+  it('says why instead of drawing when a trace is damaged or its definition cannot be drawn', async () => {
+    const { user } = await inspecting();
+    await waitFor(() => expect(treeItem('connection')).toBeTruthy());
+    const trace = JSON.parse(await exportTrace(user));
+
+    const damaged = structuredClone(trace);
+    damaged.events[0].actor = 7;
+    await importTrace(user, JSON.stringify(damaged));
+    expect((await within(inspector()).findByRole('alert')).textContent).toBe(
+      'That trace is damaged: event 1 names no actor.',
+    );
+    expect(within(inspector()).queryByRole('slider')).toBeNull();
+
+    trace.machines.connection.states.checking.transitions[0].targets = ['connection.nowhere'];
+    await importTrace(user, JSON.stringify(trace));
+    await within(inspector()).findByRole('slider');
+    await user.click(treeItem('connection')?.querySelector('.actor-id') as HTMLElement);
+    const sentence =
+      'The trace\'s definition of the connection machine cannot be drawn: state "connection.checking" has a transition to "connection.nowhere", a state it does not define.';
+    await waitFor(() => expect(within(inspector()).getByRole('alert').textContent).toBe(sentence));
+    expect(within(inspector()).queryByRole('img', { name: 'Statechart' })).toBeNull();
+    expect(replayNotes().textContent).toBe(sentence);
   });
 });
 

@@ -2,6 +2,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/re
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot, StateValue } from 'xstate';
 import { connectionMachine } from '../../machines/index';
+import { chartGraph } from '../../src/inspector/graph';
 import { Statechart } from '../../src/inspector/Statechart';
 
 interface StateNodeish {
@@ -11,6 +12,7 @@ interface StateNodeish {
 }
 const stateNodes = (n: StateNodeish): StateNodeish[] => [n, ...Object.values(n.states).flatMap(stateNodes)];
 const allStates = stateNodes(connectionMachine.root as unknown as StateNodeish);
+const graph = chartGraph(connectionMachine);
 
 /** `['online', 'transport', 'streaming']` as the state value `{ online: { transport: 'streaming' } }`. */
 const stateValueAt = (path: string[]): StateValue =>
@@ -37,7 +39,7 @@ describe('the statechart', () => {
   afterEach(cleanup);
 
   it('has a group for every state of the machine, named and described', async () => {
-    render(<Statechart machine={connectionMachine} snapshot={null} />);
+    render(<Statechart graph={graph} />);
     const svg = await chart();
     const groups = [...svg.querySelectorAll('g[data-state]')].map((g) => g.getAttribute('data-state'));
     expect(groups.sort()).toEqual(allStates.map((s) => s.id).sort());
@@ -48,7 +50,7 @@ describe('the statechart', () => {
 
   it('marks exactly the active states with aria-current="true"', async () => {
     const snapshot = snapshotIn({ online: { heartbeat: 'probing', transport: { streaming: 'open' } } });
-    render(<Statechart machine={connectionMachine} snapshot={snapshot} />);
+    render(<Statechart graph={graph} value={snapshot.value} />);
     const svg = await chart();
     const marked = [...svg.querySelectorAll('g[aria-current="true"]')].map((g) =>
       g.getAttribute('data-state'),
@@ -63,13 +65,13 @@ describe('the statechart', () => {
 
   it('follows the snapshot as it moves', async () => {
     const { rerender } = render(
-      <Statechart machine={connectionMachine} snapshot={snapshotIn({ offline: 'backingOff' })} />,
+      <Statechart graph={graph} value={snapshotIn({ offline: 'backingOff' }).value} />,
     );
     const svg = await chart();
     expect(
       svg.querySelector('g[data-state="connection.offline.backingOff"]')?.getAttribute('aria-current'),
     ).toBe('true');
-    rerender(<Statechart machine={connectionMachine} snapshot={snapshotIn('checking')} />);
+    rerender(<Statechart graph={graph} value={snapshotIn('checking').value} />);
     await waitFor(() =>
       expect(svg.querySelector('g[data-state="connection.offline"]')?.hasAttribute('aria-current')).toBe(
         false,
@@ -83,8 +85,8 @@ describe('the statechart', () => {
   it('highlights the transition just taken and labels every arrow', async () => {
     render(
       <Statechart
-        machine={connectionMachine}
-        snapshot={snapshotIn({ offline: 'backingOff' })}
+        graph={graph}
+        value={snapshotIn({ offline: 'backingOff' }).value}
         lastTransition={{
           source: 'connection.checking',
           target: ['connection.offline'],
@@ -102,7 +104,7 @@ describe('the statechart', () => {
   });
 
   it('zooms with the buttons and back to the fitted view', async () => {
-    render(<Statechart machine={connectionMachine} snapshot={null} />);
+    render(<Statechart graph={graph} />);
     const svg = await chart();
     const scale = () =>
       Number(/scale\(([\d.]+)\)/.exec(svg.querySelector(':scope > g')?.getAttribute('transform') ?? '')?.[1]);
@@ -117,7 +119,7 @@ describe('the statechart', () => {
   });
 
   it('pans with the arrow keys once focused', async () => {
-    render(<Statechart machine={connectionMachine} snapshot={null} />);
+    render(<Statechart graph={graph} />);
     const svg = await chart();
     const translate = () =>
       /translate\(([-\d.]+),([-\d.]+)\)/
