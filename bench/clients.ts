@@ -43,9 +43,12 @@ import type { AnyActorRef, Subscription } from 'xstate';
 import type { MessageBody } from '../machines/ports';
 import { createNodeApiClient, type NodeApiClient } from '../src/api/node';
 import { createParleyClient, type ParleyClient } from '../src/client';
-import { cpuMsOf, stopChild } from './children';
-import { cpuPressure, intFromEnv, markdownTable, percentile } from './lib';
-import type { ServeOptions, ServeReady } from './serve';
+import type { ServeOptions, ServeReady } from './serve/options';
+import { stopChild } from './shared/children';
+import { intFromEnv } from './shared/env';
+import { markdownTable } from './shared/format';
+import { cpuMsOf, cpuPressure } from './shared/machine';
+import { percentile } from './shared/stats';
 
 const SIZES = listFromEnv('BENCH_CLIENTS', [100, 500, 1000]);
 const MESSAGES = intFromEnv('BENCH_MESSAGES', 500);
@@ -133,7 +136,7 @@ function startServer(options: ServeOptions): Promise<{ child: ChildProcess; read
   const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS_DIR, 'profiles')}`] : [];
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '--import', TSX, join(BENCH_DIR, 'serve.ts'), JSON.stringify(options)],
+    [...nodeArgs, '--import', TSX, join(BENCH_DIR, 'serve', 'index.ts'), JSON.stringify(options)],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   children.add(child);

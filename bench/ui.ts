@@ -46,8 +46,10 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { dbParentDir, stopChild } from './children';
-import { intFromEnv, median, percentile } from './lib';
+import { stopChild } from './shared/children';
+import { intFromEnv } from './shared/env';
+import { median, percentile } from './shared/stats';
+import { dbParentDir } from './shared/teardown';
 
 const OPEN_ROUNDS = intFromEnv('BENCH_OPEN_ROUNDS', 5);
 const BURST_ROUNDS = intFromEnv('BENCH_BURST_ROUNDS', 1);
