@@ -9,6 +9,9 @@ import { describeError } from './format';
 
 const cleanups: (() => void)[] = [];
 const stops: (() => Promise<void>)[] = [];
+let installed = false;
+let signalled = false;
+let tornDown = false;
 
 /** Runs `cleanup` (synchronously) when the benchmark ends, however it ends; the last registered runs first. */
 export function atTearDown(cleanup: () => void) {
@@ -41,6 +44,8 @@ export function runBenchmark(script: string, main: () => Promise<void>) {
   main().then(
     () => process.exit(0),
     async (err: unknown) => {
+      // Stopped by a signal: what failed is what the stopping closed, and the signal handler exits.
+      if (signalled) return;
       process.stderr.write(`${script} failed: ${describeError(err)}\n`);
       await stopAll();
       process.exit(1);
@@ -76,8 +81,6 @@ async function stopAll() {
   await Promise.all(stops.splice(0).map((stop) => stop()));
 }
 
-let tornDown = false;
-
 /** Synchronous, so it also runs from the 'exit' event. */
 function tearDownNow() {
   if (tornDown) return;
@@ -91,13 +94,13 @@ function tearDownNow() {
   }
 }
 
-let installed = false;
 function installTeardown() {
   if (installed) return;
   installed = true;
   process.on('exit', tearDownNow);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
+      signalled = true;
       process.stderr.write(`\n${signal}: stopping the benchmark.\n`);
       void stopAll().finally(() => {
         tearDownNow();
