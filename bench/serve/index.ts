@@ -1,43 +1,17 @@
 // The Parley server under benchmark, in its own process so the load generator does not share its thread.
-// Usage: node --import tsx bench/serve.ts '<ServeOptions as JSON>'
+// Usage: node --import tsx bench/serve/index.ts '<ServeOptions as JSON>' (bench/serve/options.ts)
 // Builds the app on a fresh SQLite file, listens on 127.0.0.1, creates the users, friendships and messages the
 // scenario needs through the API itself, over HTTP, and prints one JSON line: ServeReady.
 // Not with app.inject: its stand-in requests and sockets are other shapes than Node's, and V8 then compiled
 // the server's hot path for both. A poll cost 35–40 µs of CPU after such a set-up and 28–30 µs after this one.
 // Exits on SIGTERM, SIGINT or when its parent closes stdin (so a crashed parent leaves nothing behind).
-import { rmSync } from 'node:fs';
-import { type AppDeps, createApp, type ParleyApp } from '../src/server/app';
-import { createMemoryHub } from '../src/server/hub';
-import { openSqliteStore } from '../src/server/store/sqlite';
-
-/** `none`: no accounts; the load generator's own clients register (bench/clients.ts). */
-export type Setup = 'poll' | 'sends' | 'fanout' | 'fanout-many' | 'none';
-
-export interface ServeOptions {
-  setup: Setup;
-  dbPath: string;
-  /** Senders (sends), or writers (fanout-many). */
-  senders?: number;
-  /** Readers, each holding one stream (fanout-many). */
-  readers?: number;
-  /** The hub's limit on streams per user (default 32; the fan-out scenario needs 1,000 for one user). */
-  maxStreamsPerUser?: number;
-  sendRate?: AppDeps['sendRate'];
-}
-
-export interface ServeReady {
-  port: number;
-  pid: number;
-  /** Tokens by username. */
-  tokens: Record<string, string>;
-  /** Scenario data: the last message id of the polled conversation, who befriends whom, … */
-  info: Record<string, unknown>;
-}
+import { createApp, type ParleyApp } from '../../src/server/app';
+import { createMemoryHub } from '../../src/server/hub';
+import { openSqliteStore } from '../../src/server/store/sqlite';
+import { listen, PASSWORD, runChild, SETUP_HASHING, serveUntilStopped } from './child';
+import type { ServeOptions, ServeReady } from './options';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ServeOptions;
-
-/** Password hashing is lowered to keep setup of ~1,000 accounts quick; no measured request hashes a password. */
-const SETUP_HASHING = { cost: 1024 };
 
 async function call(
   app: ParleyApp,
@@ -60,7 +34,7 @@ async function call(
 }
 
 async function register(app: ParleyApp, tokens: Record<string, string>, username: string) {
-  const body = await call(app, 'POST', '/api/register', null, { username, password: 'benchmark password' });
+  const body = await call(app, 'POST', '/api/register', null, { username, password: PASSWORD });
   tokens[username] = body.token as string;
 }
 
@@ -135,12 +109,6 @@ async function setUp(app: ParleyApp): Promise<Pick<ServeReady, 'tokens' | 'info'
   }
 }
 
-/** The database is the benchmark's own: gone with the server, even if the parent died before cleaning up. */
-function removeDatabase() {
-  if (options.dbPath === ':memory:') return;
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.dbPath}${suffix}`, { force: true });
-}
-
 async function main() {
   const store = openSqliteStore(options.dbPath);
   const hub = createMemoryHub({ maxStreamsPerUser: options.maxStreamsPerUser ?? 32 });
@@ -151,36 +119,9 @@ async function main() {
     staticDir: null,
     ...(options.sendRate ? { sendRate: options.sendRate } : {}),
   });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  const port = Number(new URL(address).port);
-  const ready = await setUp(app);
-
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    setTimeout(() => process.exit(0), 3000).unref();
-    app.close().then(
-      () => {
-        removeDatabase();
-        process.exit(0);
-      },
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.stdin.on('end', stop);
-  process.stdin.on('close', stop);
-  process.stdin.resume();
-
-  const line: ServeReady = { port, pid: process.pid, ...ready };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+  const port = await listen(app);
+  const ready: ServeReady = { port, pid: process.pid, ...(await setUp(app)) };
+  serveUntilStopped(app, options.dbPath, ready);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `bench/serve.ts: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
-});
+runChild('bench/serve/index.ts', main);

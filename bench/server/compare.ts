@@ -8,23 +8,26 @@
 //
 // A revision is anything `git worktree add` takes (a commit, a branch, HEAD~3), checked out into a scratch
 // directory that shares this checkout's node_modules; `.` is the working tree. The second defaults to `.`.
-// Both sides are set up by this checkout's bench/serve.ts, so only the server's code differs.
+// Both sides are set up by this checkout's bench/serve/ (copied into the other), so only the server's code
+// differs. The rounds are bench:server's (load.ts), the poll is its scenario `poll` (poll.ts).
 // Knobs (environment): BENCH_PAIRS (12), BENCH_SECONDS (2), BENCH_WARMUP_SECONDS (3).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, symlinkSync } from 'node:fs';
+import { cpSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { request } from 'undici';
-import { atTearDown, cpuMsOf, type Started, scratchDir, startChild, stopChild } from './children';
-import { intFromEnv, markdownTable, median } from './lib';
-import type { ServeReady } from './serve';
+import type { ServeReady } from '../serve/options';
+import { type Started, startServe, stopChild } from '../shared/children';
+import { intFromEnv } from '../shared/env';
+import { markdownTable, progress } from '../shared/format';
+import { ROOT } from '../shared/results';
+import { median } from '../shared/stats';
+import { atTearDown, runBenchmark, scratchDir } from '../shared/teardown';
+import { cannon } from './load';
+import { conditionalPoll } from './poll';
+import { CONNECTIONS } from './settings';
 
 const PAIRS = intFromEnv('BENCH_PAIRS', 12);
 const ROUND_SECONDS = intFromEnv('BENCH_SECONDS', 2);
 const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP_SECONDS', 3);
-const CONNECTIONS = 50;
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Side {
   label: string;
@@ -43,48 +46,26 @@ function checkout(rev: string, scratch: string): string {
     execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'ignore' }),
   );
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  copyFileSync(join(ROOT, 'bench', 'serve.ts'), join(dir, 'bench', 'serve.ts'));
+  cpSync(join(ROOT, 'bench', 'serve'), join(dir, 'bench', 'serve'), { recursive: true });
   return dir;
 }
 
 async function startSide(rev: string, scratch: string, index: number): Promise<Side> {
   const dir = checkout(rev, scratch);
-  const options = { setup: 'poll', dbPath: join(scratch, `parley-${index}.db`) };
-  const server = await startChild<ServeReady>(join(dir, 'bench', 'serve.ts'), [JSON.stringify(options)], {
-    cwd: dir,
-  });
-  const token = server.ready.tokens.alice as string;
-  const url = `http://127.0.0.1:${server.ready.port}/api/messages?peer=bob&after=${server.ready.info.lastId}`;
-  const first = await request(url, { headers: { authorization: `Bearer ${token}` } });
-  await first.body.text();
-  const etag = first.headers.etag;
-  if (first.statusCode !== 200 || typeof etag !== 'string')
-    throw new Error(`${rev}: the first poll answered ${first.statusCode} (etag ${etag})`);
-  return {
-    label: rev,
-    server,
-    url,
-    headers: { authorization: `Bearer ${token}`, 'if-none-match': etag },
-    rounds: [],
-  };
+  const server = await startServe({ setup: 'poll', dbPath: join(scratch, `parley-${index}.db`) }, { dir });
+  const { url, headers } = await conditionalPoll(server.ready, rev);
+  return { label: rev, server, url, headers, rounds: [] };
 }
 
 async function load(side: Side, seconds: number) {
-  const pid = side.server.child.pid;
-  const before = cpuMsOf(pid);
-  const result = await autocannon({
-    url: side.url,
-    headers: side.headers,
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-  const after = cpuMsOf(pid);
-  const requests = result.requests.total;
+  const round = await cannon(
+    { url: side.url, headers: side.headers, duration: seconds },
+    side.server.child.pid,
+  );
   return {
-    rps: requests / result.duration,
-    cpuUsPerRequest:
-      before !== null && after !== null && requests > 0 ? ((after - before) * 1000) / requests : Number.NaN,
-    statuses: Object.keys(result.statusCodeStats),
+    rps: round.rps,
+    cpuUsPerRequest: round.serverCpuUsPerRequest ?? Number.NaN,
+    statuses: Object.keys(round.statusCodes),
   };
 }
 
@@ -103,8 +84,8 @@ async function main() {
   for (let pair = 0; pair < PAIRS; pair++) {
     const order = pair % 2 === 0 ? sides : ([sides[1], sides[0]] as const);
     for (const side of order) side.rounds.push(await load(side, ROUND_SECONDS));
-    process.stderr.write(
-      `  … pair ${pair + 1}/${PAIRS}: ${sides.map((s) => Math.round(s.rounds.at(-1)?.rps ?? 0)).join(' / ')} req/s\n`,
+    progress(
+      `pair ${pair + 1}/${PAIRS}: ${sides.map((s) => Math.round(s.rounds.at(-1)?.rps ?? 0)).join(' / ')} req/s`,
     );
   }
   const [a, b] = sides;
@@ -128,10 +109,4 @@ async function main() {
   for (const side of sides) await stopChild(side.server.child);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench/compare.ts failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBenchmark('bench/server/compare.ts', main);

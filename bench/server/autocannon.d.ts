@@ -1,4 +1,4 @@
-// The part of autocannon 8's API the server benchmark uses (the package ships no types).
+// The part of autocannon 8's API bench:server and bench:compare use (the package ships no types).
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 
