@@ -17,7 +17,17 @@ function newestMtime(path: string): number {
 /** Builds dist/ when it is missing or older than anything it is built from. */
 export function ensureBuild(): string {
   const builtAt = existsSync(join(DIST, 'index.html')) ? statSync(join(DIST, 'index.html')).mtimeMs : 0;
-  const sources = ['src/ui', 'src/api', 'machines', 'public', 'vite.config.ts', 'package.json']
+  const sources = [
+    'src/ui',
+    'src/api',
+    'src/contract',
+    'src/inspector',
+    'src/mocks',
+    'machines',
+    'public',
+    'vite.config.ts',
+    'package.json',
+  ]
     .map((p) => join(ROOT, p))
     .filter((p) => existsSync(p));
   const sourcesAt = Math.max(...sources.map(newestMtime));
