@@ -9,13 +9,14 @@ import type {
   ConnectionFailedEvent,
   ConnectionNewsEvent,
   EnvironmentEvent,
+  FriendsLoadedEvent,
   IntentEvent,
   SelectionSettledEvent,
   Transport,
 } from './events';
 import { friendsMachine } from './friendsMachine';
 import { outboxMachine } from './outboxMachine';
-import type { ApiFailure, Session } from './ports';
+import type { ApiFailure, FriendBody, KeptView, Session } from './ports';
 import { selectionMachine } from './selectionMachine';
 
 /** How many Activity sentences are kept: the status bar shows the last, the inspector the rest. */
@@ -30,6 +31,13 @@ export interface AppContext {
   peer: string | null;
   /** Friends whose conversations are kept open beside it (`conversation.watch`), each `watch-<peer>`. */
   watched: string[];
+  /** The friend whose conversation was open when this person last left: reopened once the list confirms them. */
+  keptPeer: string | null;
+  /**
+   * The conversation reopened at start, and how many of its messages were unread then: where its unread
+   * divider goes. (When a person chooses a friend, the UI notes the count itself.)
+   */
+  reopened: { peer: string; unread: number } | null;
   hidden: boolean;
   activity: ActivityEntry[];
   activitySeq: number;
@@ -42,6 +50,7 @@ export type AppEvent =
   | ConnectionFailedEvent
   | ActivityReportEvent
   | SelectionSettledEvent
+  | FriendsLoadedEvent
   | EnvironmentEvent;
 
 type ChildId = 'connection' | 'friends' | 'selection' | 'outbox' | 'conversation';
@@ -65,6 +74,10 @@ function childrenOf(self: AnyActorRef, ids: readonly ChildId[], withWatched: boo
  * actors, plus one conversation actor for the open peer (re-invoked on each switch, so the old one and its
  * requests stop). It routes a person's intents to the actor that owns them and the connection's news to
  * the rest; children talk only to it. Leaving `signedIn` stops every one of them.
+ *
+ * The open peer is kept in storage, per user, each time a conversation opens; a session restored at start
+ * reopens it (without the selection's debounce) once the server's friends list shows that friend is still
+ * one. Signing out forgets it with the rest of the user's kept data.
  */
 const appSetup = setup({
   types: {
@@ -77,6 +90,8 @@ const appSetup = setup({
     loadSession: notProvided<Session | null>('loadSession'),
     saveSession: notProvided<void, { session: Session | null }>('saveSession'),
     forgetFriends: notProvided<void, { username: string }>('forgetFriends'),
+    loadView: notProvided<KeptView | null, { username: string }>('loadView'),
+    saveView: notProvided<void, { username: string; view: KeptView | null }>('saveView'),
     signIn: notProvided<Session, SignInInput>('signIn'),
     signOut: notProvided<void, { token: string }>('signOut'),
     watchEnvironment: notProvidedCallback('watchEnvironment'),
@@ -91,11 +106,14 @@ const appSetup = setup({
     isNewPeer: ({ context }, params: { peer: string }) => context.peer !== params.peer,
     isWatched: ({ context }, params: { peer: string }) => context.watched.includes(params.peer),
     isUnwatched: ({ context }, params: { peer: string }) => !context.watched.includes(params.peer),
+    hasKeptView: (_, params: { view: KeptView | null }) => params.view !== null,
+    isKeptFriend: ({ context }, params: { friends: FriendBody[] }) =>
+      params.friends.some((f) => f.username === context.keptPeer),
   },
   actions: {
     signedIn: assign((_, params: { session: Session }) => ({ session: params.session, authError: null })),
     signInFailed: assign((_, params: { failure: ApiFailure }) => ({ authError: params.failure.message })),
-    clearSession: assign({ session: null, peer: null, online: false }),
+    clearSession: assign({ session: null, peer: null, keptPeer: null, reopened: null, online: false }),
     /** A conversation actor of its own for `peer`, started as current as the root knows the connection. */
     watchPeer: enqueueActions(({ context, enqueue }, params: { peer: string }) => {
       enqueue.spawnChild('conversation', {
@@ -121,6 +139,13 @@ const appSetup = setup({
     }),
     noteExpired: assign({ authError: 'Your session has ended; please sign in again.' }),
     openPeer: assign((_, params: { peer: string }) => ({ peer: params.peer })),
+    keepView: assign((_, params: { view: KeptView }) => ({ keptPeer: params.view.peer })),
+    dropKeptPeer: assign({ keptPeer: null }),
+    reopenPeer: assign((_, params: { peer: string; unread: number }) => ({
+      peer: params.peer,
+      keptPeer: null,
+      reopened: { peer: params.peer, unread: params.unread },
+    })),
     keepConnectionNews: assign((_, params: { online: boolean; transport: Transport }) => ({
       online: params.online,
       transport: params.transport,
@@ -130,10 +155,14 @@ const appSetup = setup({
       id: 'saveSession',
       input: ({ context }) => ({ session: context.session }),
     }),
-    /** Before `clearSession`: the kept friends list goes with the session, so the next person never sees it. */
-    forgetUser: spawnChild('forgetFriends', {
-      id: 'forgetFriends',
-      input: ({ context }) => ({ username: context.session?.username ?? '' }),
+    /**
+     * Before `clearSession`: the kept friends list and open conversation go with the session, so the next
+     * person never sees them.
+     */
+    forgetUser: enqueueActions(({ context, enqueue }) => {
+      const username = context.session?.username ?? '';
+      enqueue.spawnChild('forgetFriends', { id: 'forgetFriends', input: { username } });
+      enqueue.spawnChild('saveView', { id: 'forgetView', input: { username, view: null } });
     }),
     recordActivity: enqueueActions(
       ({ context, enqueue }, params: { kind: 'info' | 'error'; text: string }) => {
@@ -194,6 +223,8 @@ export const appMachine = appSetup.createMachine({
     transport: 'live',
     peer: null,
     watched: [],
+    keptPeer: null,
+    reopened: null,
     hidden: false,
     activity: [],
     activitySeq: 0,
@@ -204,25 +235,51 @@ export const appMachine = appSetup.createMachine({
     // A finished save leaves the children list, so the inspector shows only what still runs.
     'xstate.done.actor.saveSession': { actions: stopChild('saveSession') },
     'xstate.done.actor.forgetFriends': { actions: stopChild('forgetFriends') },
+    'xstate.done.actor.forgetView': { actions: stopChild('forgetView') },
+    // Not forgotten, the view could only reopen a conversation for this same user: nothing to tell.
+    'xstate.error.actor.forgetView': { actions: stopChild('forgetView') },
     'activity.report': {
       actions: { type: 'recordActivity', params: ({ event }) => ({ kind: event.kind, text: event.text }) },
     },
   },
   states: {
     restoring: {
-      description: 'Looking for a session kept from an earlier visit.',
+      description: 'Looking for a session kept from an earlier visit, and for what it had open.',
       tags: ['loading'],
-      invoke: {
-        src: 'loadSession',
-        onDone: [
-          {
-            guard: { type: 'hasSession', params: ({ event }) => ({ session: event.output }) },
-            target: 'signedIn',
-            actions: { type: 'signedIn', params: ({ event }) => ({ session: event.output as Session }) },
+      initial: 'session',
+      states: {
+        session: {
+          invoke: {
+            src: 'loadSession',
+            onDone: [
+              {
+                guard: { type: 'hasSession', params: ({ event }) => ({ session: event.output }) },
+                target: 'view',
+                actions: { type: 'signedIn', params: ({ event }) => ({ session: event.output as Session }) },
+              },
+              { target: '#app.signedOut' },
+            ],
+            onError: '#app.signedOut',
           },
-          { target: 'signedOut' },
-        ],
-        onError: 'signedOut',
+        },
+        view: {
+          description:
+            'Reading which conversation this user had open, before the friends actor starts: its list is what confirms that friend.',
+          invoke: {
+            src: 'loadView',
+            input: ({ context }) => ({ username: context.session?.username ?? '' }),
+            onDone: [
+              {
+                guard: { type: 'hasKeptView', params: ({ event }) => ({ view: event.output }) },
+                target: '#app.signedIn.reopening',
+                actions: { type: 'keepView', params: ({ event }) => ({ view: event.output as KeptView }) },
+              },
+              { target: '#app.signedIn' },
+            ],
+            // Unreadable, the view is no worse than none: signed in with no conversation open.
+            onError: '#app.signedIn',
+          },
+        },
       },
     },
     signedOut: {
@@ -358,6 +415,33 @@ export const appMachine = appSetup.createMachine({
       },
       initial: 'browsing',
       states: {
+        reopening: {
+          description:
+            "Restored from an earlier visit: the conversation that was open opens again once the server's friends list shows that friend is still one (and how many of their messages are unread). A friend the person chooses first wins.",
+          on: {
+            'friends.loaded': [
+              {
+                guard: { type: 'isKeptFriend', params: ({ event }) => ({ friends: event.friends }) },
+                target: 'chatting',
+                actions: [
+                  {
+                    type: 'reopenPeer',
+                    params: ({ context, event }) => {
+                      const peer = context.keptPeer ?? '';
+                      return { peer, unread: event.friends.find((f) => f.username === peer)?.unread ?? 0 };
+                    },
+                  },
+                  'tellFriendsOpened',
+                ],
+              },
+              { target: 'browsing', actions: 'dropKeptPeer' },
+            ],
+            'friend.select': {
+              target: 'browsing',
+              actions: [{ type: 'forward', params: { to: ['selection'] } }, 'dropKeptPeer'],
+            },
+          },
+        },
         browsing: {
           description: 'Signed in with no conversation open.',
           on: { 'selection.settled': openConversation },
@@ -365,18 +449,31 @@ export const appMachine = appSetup.createMachine({
         chatting: {
           description: 'A conversation is open; choosing another friend re-enters, replacing its actor.',
           on: { 'selection.settled': openConversation },
-          invoke: {
-            id: 'conversation',
-            systemId: 'conversation',
-            src: 'conversation',
-            input: ({ context }) => ({
-              token: context.session?.token ?? '',
-              peer: context.peer ?? '',
-              online: context.online,
-              transport: context.transport,
-              hidden: context.hidden,
-            }),
-          },
+          invoke: [
+            {
+              id: 'conversation',
+              systemId: 'conversation',
+              src: 'conversation',
+              input: ({ context }) => ({
+                token: context.session?.token ?? '',
+                peer: context.peer ?? '',
+                online: context.online,
+                transport: context.transport,
+                hidden: context.hidden,
+              }),
+            },
+            {
+              // Kept on each open, so a reload returns here; a quick switch restarts it (the last one wins).
+              id: 'saveView',
+              src: 'saveView',
+              input: ({ context }) => ({
+                username: context.session?.username ?? '',
+                view: { peer: context.peer ?? '' },
+              }),
+              // Not kept, the view costs only the reopening on the next start: nothing to tell.
+              onError: { actions: [] },
+            },
+          ],
         },
       },
     },

@@ -78,6 +78,12 @@ export type OutboxCommand =
   | { type: 'message.send'; to: string; content: string; clientId: string; createdAt: number }
   | { type: 'message.retry'; clientId: string };
 
+/**
+ * Friends → root, once: the server has answered the friends list for the first time (a kept list does not
+ * count). The root reopens the conversation kept from the last visit if that friend is in it.
+ */
+export type FriendsLoadedEvent = { type: 'friends.loaded'; friends: FriendBody[] };
+
 /** The selection's one output: the friend whose conversation should now be open. */
 export type SelectionSettledEvent = { type: 'selection.settled'; peer: string };
 

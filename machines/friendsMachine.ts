@@ -1,7 +1,13 @@
 import { assign, enqueueActions, not, raise, sendParent, setup, stateIn } from 'xstate';
 import { meansOffline, toFailure } from './actors/failure';
 import { notProvided } from './actors/notProvided';
-import type { ActivityReportEvent, ConnectionFailedEvent, FriendsCommand, Transport } from './events';
+import type {
+  ActivityReportEvent,
+  ConnectionFailedEvent,
+  FriendsCommand,
+  FriendsLoadedEvent,
+  Transport,
+} from './events';
 import { applyFriendEvents, asLastKnown, markRead, withFetched } from './friendList';
 import type { ApiFailure, Conditional, FriendBody, PushEvent } from './ports';
 
@@ -60,7 +66,7 @@ type FetchedEvent = { type: 'friends.fetched'; changed: boolean };
  * a person adds one name at a time, and a queued add would report long after it was typed.
  *
  * To the parent: `connection.failed` when a call could not reach the server, `activity.report` when an
- * add ends.
+ * add ends, and `friends.loaded` with the list once the server has answered it for the first time.
  */
 const friendsSetup = setup({
   types: {
@@ -144,6 +150,9 @@ const friendsSetup = setup({
     markAddFailed: assign(({ context }, params: { failure: ApiFailure }) => ({
       add: { ...context.add, status: 'failed', error: params.failure.message } satisfies AddFriendState,
     })),
+    reportLoaded: sendParent(
+      ({ context }): FriendsLoadedEvent => ({ type: 'friends.loaded', friends: context.friends }),
+    ),
     reportAdded: sendParent(
       (_, params: { username: string }): ActivityReportEvent => ({
         type: 'activity.report',
@@ -176,6 +185,9 @@ const fetchList = friendsSetup.createStateConfig({
     },
   },
 }).invoke;
+
+/** Leaving the `unloaded` states: the server's first answer is kept, and the parent is told the list. */
+const firstAnswer = { target: 'writing', actions: 'reportLoaded' } as const;
 
 export const friendsMachine = friendsSetup.createMachine({
   id: 'friends',
@@ -276,18 +288,18 @@ export const friendsMachine = friendsSetup.createMachine({
             // Unreadable storage is no worse than an empty one: the fetch still brings the list.
             onError: 'nothing',
           },
-          on: { 'friends.fetched': 'writing' },
+          on: { 'friends.fetched': firstAnswer },
         },
         shown: {
           description:
             'The list on screen is the kept one, every friend offline (presence unknown), until a fetch answers.',
           tags: ['lastKnown', 'unloaded'],
-          on: { 'friends.fetched': 'writing' },
+          on: { 'friends.fetched': firstAnswer },
         },
         nothing: {
           description: 'Nothing kept, and no fetch has answered yet.',
           tags: ['unloaded'],
-          on: { 'friends.fetched': 'writing' },
+          on: { 'friends.fetched': firstAnswer },
         },
         idle: {
           description: 'The kept copy is the last list fetched.',

@@ -27,6 +27,8 @@ export function createParleyMachine(deps: ParleyDeps) {
       loadSession: storage.loadSession,
       saveSession: storage.saveSession,
       forgetFriends: storage.forgetFriends,
+      loadView: storage.loadView,
+      saveView: storage.saveView,
       signIn: api.signIn,
       signOut: api.signOut,
       watchEnvironment: createEnvironmentActor(deps.env),

@@ -124,6 +124,12 @@ export interface OutgoingMessage {
   id?: number;
 }
 
+/** What a person had open, kept per user so that a reload returns there. */
+export interface KeptView {
+  /** The friend whose conversation was open. */
+  peer: string;
+}
+
 /** Durable storage: IndexedDB in the browser, memory in tests and Node. */
 export interface ParleyStorage {
   loadSession(): Promise<Session | null>;
@@ -136,6 +142,10 @@ export interface ParleyStorage {
   saveFriends(username: string, friends: FriendBody[]): Promise<void>;
   /** Forgets `username`'s kept list: on signing out, so the next person at this browser never sees it. */
   forgetFriends(username: string): Promise<void>;
+  /** What `username` had open when they last left, or null if nothing is kept. */
+  loadView(username: string): Promise<KeptView | null>;
+  /** Keeps what `username` has open now; null forgets it (on signing out). */
+  saveView(username: string, view: KeptView | null): Promise<void>;
 }
 
 /** Browser signals that the network may be back: `online`, focus, a visible tab. */

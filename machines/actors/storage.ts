@@ -1,9 +1,10 @@
 import { fromPromise } from 'xstate';
-import type { FriendBody, OutgoingMessage, ParleyStorage, Session } from '../ports';
+import type { FriendBody, KeptView, OutgoingMessage, ParleyStorage, Session } from '../ports';
 
 /**
- * Durable storage as actors: the session, the outbox of messages the server does not have yet, and the
- * last friends list fetched (shown at once on the next start, and while the server cannot be reached).
+ * Durable storage as actors: the session, the outbox of messages the server does not have yet, the
+ * last friends list fetched (shown at once on the next start, and while the server cannot be reached),
+ * and the conversation that was open (opened again on the next start).
  */
 export const createStorageActors = (storage: ParleyStorage) => ({
   loadSession: fromPromise<Session | null>(() => storage.loadSession()),
@@ -28,16 +29,24 @@ export const createStorageActors = (storage: ParleyStorage) => ({
   forgetFriends: fromPromise<void, { username: string }>(({ input }) =>
     storage.forgetFriends(input.username),
   ),
+  loadView: fromPromise<KeptView | null, { username: string }>(({ input }) =>
+    storage.loadView(input.username),
+  ),
+  saveView: fromPromise<void, { username: string; view: KeptView | null }>(({ input }) =>
+    storage.saveView(input.username, input.view),
+  ),
 });
 
 /** A storage that forgets on restart: tests, and Node clients that need no durability. */
 export function createMemoryStorage(): ParleyStorage & {
   outbox: Map<string, Map<string, OutgoingMessage>>;
   friends: Map<string, FriendBody[]>;
+  views: Map<string, KeptView>;
 } {
   let session: Session | null = null;
   const outbox = new Map<string, Map<string, OutgoingMessage>>();
   const friends = new Map<string, FriendBody[]>();
+  const views = new Map<string, KeptView>();
   const of = (username: string) => {
     const box = outbox.get(username) ?? new Map<string, OutgoingMessage>();
     outbox.set(username, box);
@@ -46,6 +55,7 @@ export function createMemoryStorage(): ParleyStorage & {
   return {
     outbox,
     friends,
+    views,
     async loadSession() {
       return session;
     },
@@ -69,6 +79,13 @@ export function createMemoryStorage(): ParleyStorage & {
     },
     async forgetFriends(username) {
       friends.delete(username);
+    },
+    async loadView(username) {
+      return views.get(username) ?? null;
+    },
+    async saveView(username, view) {
+      if (view) views.set(username, view);
+      else views.delete(username);
     },
   };
 }

@@ -111,6 +111,8 @@ const routedStorage: ParleyStorage = {
   loadFriends: (...args) => caller('loadFriends').storage.loadFriends(...args),
   saveFriends: (...args) => caller('saveFriends').storage.saveFriends(...args),
   forgetFriends: (...args) => caller('forgetFriends').storage.forgetFriends(...args),
+  loadView: (...args) => caller('loadView').storage.loadView(...args),
+  saveView: (...args) => caller('saveView').storage.saveView(...args),
 };
 
 const isMachine = (logic: AnyActorLogic): logic is AnyStateMachine =>

@@ -1,7 +1,7 @@
 import { forwardRef, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type Components, type ScrollerProps, Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import { buildTimeline, firstUnreadKey, type TimelineEntry } from '../../machines/timeline';
-import { useChatEvents, useConversation, useOpenings, useSends } from './hooks';
+import { useChatEvents, useConversation, useSends, useUnreadAtOpen } from './hooks';
 import { MessageRow } from './MessageRow';
 
 /** Virtuoso wants a positive index for the first item; prepending history counts down from here. */
@@ -72,14 +72,14 @@ export function MessageLog({ peer }: { peer: string }) {
   const { messages, loading, unloaded, loadingOlder, canLoadOlder } = useConversation();
   const sends = useSends(peer);
   const { retry, loadOlder } = useChatEvents();
-  const { unreadAtOpen } = useOpenings();
+  const unreadAtOpen = useUnreadAtOpen(peer);
   const entries = useMemo(() => buildTimeline(messages, sends), [messages, sends]);
   const firstItemIndex = useFirstItemIndex(entries);
   const virtuoso = useRef<VirtuosoHandle>(null);
 
-  // Where the divider goes is decided once, from the first page and the unread count at the choice.
+  // Where the divider goes is decided once, from the first page and the unread count at the opening.
   const [dividerKey, setDividerKey] = useState<string | null | undefined>(undefined);
-  if (dividerKey === undefined && !loading) setDividerKey(firstUnreadKey(entries, unreadAtOpen[peer] ?? 0));
+  if (dividerKey === undefined && !loading) setDividerKey(firstUnreadKey(entries, unreadAtOpen));
 
   // The newest received message when the reader left the bottom: anything newer is news to them.
   const [awayFrom, setAwayFrom] = useState<string | null | undefined>(undefined);

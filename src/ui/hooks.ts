@@ -53,6 +53,16 @@ export function useSession() {
 /** The open conversation's peer (the settled selection), or null. */
 export const usePeer = () => useSelector(useRoot(), (s) => s.context.peer);
 
+/**
+ * How many of `peer`'s messages were unread when their conversation opened (where its unread divider
+ * goes): noted when the person chose them, or, for the conversation reopened at start, by the core.
+ */
+export function useUnreadAtOpen(peer: string): number {
+  const { unreadAtOpen } = useOpenings();
+  const reopened = useSelector(useRoot(), (s) => s.context.reopened);
+  return unreadAtOpen[peer] ?? (reopened?.peer === peer ? reopened.unread : 0);
+}
+
 /** The friend the person chose last: the pending choice while the selection settles, else the open one. */
 export function useChosenFriend(): string | null {
   const root = useRoot();

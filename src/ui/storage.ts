@@ -1,9 +1,9 @@
 /**
- * `ParleyStorage` on IndexedDB (through idb): the session, each user's unsent messages and last friends
- * list survive a reload. One of the two DOM-touching adapters the provider hands to the actor core.
+ * `ParleyStorage` on IndexedDB (through idb): the session, each user's unsent messages, last friends
+ * list and open conversation survive a reload. One of the two DOM-touching adapters the provider hands to the actor core.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
-import type { FriendBody, OutgoingMessage, ParleyStorage, Session } from '../../machines/ports';
+import type { FriendBody, KeptView, OutgoingMessage, ParleyStorage, Session } from '../../machines/ports';
 
 interface ParleyDB extends DBSchema {
   session: { key: 'current'; value: Session };
@@ -14,11 +14,16 @@ interface ParleyDB extends DBSchema {
   };
   /** Since version 2: each user's last fetched friends list, by username. */
   friends: { key: string; value: FriendBody[] };
+  /** Since version 3: what each user had open, by username. */
+  views: { key: string; value: KeptView };
 }
 
 export const DEFAULT_DB_NAME = 'parley';
-/** 1: session and outbox. 2: adds `friends`. Each step only adds, so a browser's unsent messages survive. */
-export const DB_VERSION = 2;
+/**
+ * 1: session and outbox. 2: adds `friends`. 3: adds `views`. Each step only adds, so a browser's unsent
+ * messages survive.
+ */
+export const DB_VERSION = 3;
 
 export function createIdbStorage(name: string = DEFAULT_DB_NAME): ParleyStorage {
   let db: Promise<IDBPDatabase<ParleyDB>> | null = null;
@@ -32,6 +37,7 @@ export function createIdbStorage(name: string = DEFAULT_DB_NAME): ParleyStorage 
           outbox.createIndex('byUser', 'username');
         }
         if (oldVersion < 2) database.createObjectStore('friends');
+        if (oldVersion < 3) database.createObjectStore('views');
       },
       // A newer version opened in another tab: let it upgrade rather than wait for this tab to close.
       blocking(_, __, event) {
@@ -68,6 +74,14 @@ export function createIdbStorage(name: string = DEFAULT_DB_NAME): ParleyStorage 
     },
     async forgetFriends(username) {
       await (await open()).delete('friends', username);
+    },
+    async loadView(username) {
+      return (await (await open()).get('views', username)) ?? null;
+    },
+    async saveView(username, view) {
+      const database = await open();
+      if (view) await database.put('views', view, username);
+      else await database.delete('views', username);
     },
   };
 }

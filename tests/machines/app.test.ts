@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTIVITY_LIMIT } from '../../machines';
-import type { MessageBody } from '../../machines/ports';
+import type { FriendBody, MessageBody } from '../../machines/ports';
 import { advance, flush, pendingTimers } from './harness';
 import { bringOnline, friend, STATUS, startSystem } from './system';
 
@@ -311,5 +311,117 @@ describe('the root actor', () => {
     await flush();
     expect(sys.fake.next('status').args).toEqual(['tok']);
     expect(STATUS.user).toBe('alice');
+  });
+});
+
+describe('the root actor: the conversation that was open, across restarts', () => {
+  const openPeers = (sys: ReturnType<typeof startSystem>) =>
+    sys.fake.open('messages').map((c) => (c.args[1] as { peer: string }).peer);
+  /** Online, with the server's friends list answered (the stream's opening restarted the first fetch). */
+  const online = async (sys: ReturnType<typeof startSystem>, friends: FriendBody[]) => {
+    await bringOnline(sys, friends);
+    sys.fake.next('friends').resolve({ notModified: false, body: friends, etag: '"f2"' });
+    await flush();
+  };
+
+  it('keeps the friend whose conversation opens, each time another one opens', async () => {
+    const sys = start();
+    await bringOnline(sys, [friend('bob'), friend('carol')]);
+    sys.root.send({ type: 'friend.select', username: 'bob' });
+    advance(sys.clock, 300);
+    await flush();
+    expect(await sys.storage.loadView('alice')).toEqual({ peer: 'bob' });
+    sys.root.send({ type: 'friend.select', username: 'carol' });
+    advance(sys.clock, 300);
+    await flush();
+    expect(await sys.storage.loadView('alice')).toEqual({ peer: 'carol' });
+  });
+
+  it("reopens the kept conversation on start, without the selection's debounce, once the server lists that friend", async () => {
+    const sys = start({ views: { alice: { peer: 'carol' } } });
+    await flush();
+    // Whether carol is still a friend is not known yet: nothing opens.
+    expect(sys.root.getSnapshot().context.peer).toBeNull();
+    await online(sys, [friend('bob'), { ...friend('carol'), unread: 3 }]);
+    const snapshot = sys.root.getSnapshot();
+    expect(snapshot.context.peer).toBe('carol');
+    expect(snapshot.context.reopened).toEqual({ peer: 'carol', unread: 3 });
+    expect(openPeers(sys)).toEqual(['carol']);
+    expect(sys.child('friends')?.getSnapshot().context.openPeer).toBe('carol');
+    expect(sys.child('selection')?.getSnapshot().hasTag('choosing')).toBe(false);
+  });
+
+  it('opens nothing, and tells no error, when the kept friend is no longer in the list', async () => {
+    const sys = start({ views: { alice: { peer: 'zoe' } } });
+    await online(sys, [friend('bob')]);
+    const snapshot = sys.root.getSnapshot();
+    expect(snapshot.status).toBe('active');
+    expect(snapshot.context.peer).toBeNull();
+    expect(snapshot.context.keptPeer).toBeNull();
+    expect(snapshot.context.activity).toEqual([]);
+    expect(openPeers(sys)).toEqual([]);
+  });
+
+  it('lets a friend chosen before the list arrives win over the kept one', async () => {
+    const sys = start({ views: { alice: { peer: 'bob' } } });
+    await flush();
+    sys.root.send({ type: 'friend.select', username: 'carol' });
+    await online(sys, [friend('bob'), friend('carol')]);
+    expect(sys.root.getSnapshot().context.peer).toBeNull();
+    advance(sys.clock, 300);
+    expect(sys.root.getSnapshot().context.peer).toBe('carol');
+    expect(openPeers(sys)).toEqual(['carol']);
+  });
+
+  it("never opens another user's kept conversation", async () => {
+    const sys = start({ views: { dave: { peer: 'bob' } } });
+    await online(sys, [friend('bob')]);
+    expect(sys.root.getSnapshot().context.peer).toBeNull();
+    expect(openPeers(sys)).toEqual([]);
+  });
+
+  it('forgets the kept conversation on signing out, so signing in again opens nothing', async () => {
+    const sys = start();
+    await bringOnline(sys, [friend('bob')]);
+    sys.root.send({ type: 'friend.select', username: 'bob' });
+    advance(sys.clock, 300);
+    await flush();
+    expect(await sys.storage.loadView('alice')).toEqual({ peer: 'bob' });
+    sys.root.send({ type: 'session.logout' });
+    sys.fake.next('logout').resolve(undefined);
+    await flush();
+    expect(await sys.storage.loadView('alice')).toBeNull();
+    expect(sys.root.getSnapshot().children).toEqual({});
+    sys.root.send({ type: 'session.login', username: 'alice', password: 'secret password' });
+    sys.fake.next('login').resolve({ username: 'alice', token: 'tok2' });
+    await online(sys, [friend('bob')]);
+    expect(sys.root.getSnapshot().context.peer).toBeNull();
+  });
+
+  it('forgets the kept conversation when the session has ended', async () => {
+    const sys = start({ views: { alice: { peer: 'bob' } } });
+    await flush();
+    sys.fake.next('status').resolve({ ...STATUS, user: null });
+    await flush();
+    expect(sys.root.getSnapshot().hasTag('signedOut')).toBe(true);
+    expect(await sys.storage.loadView('alice')).toBeNull();
+  });
+
+  it('signs in with nothing open when the kept view cannot be read, and chats on when it cannot be kept', async () => {
+    const sys = start({ views: { alice: { peer: 'bob' } } });
+    const broken = async () => {
+      throw new Error('storage broken');
+    };
+    sys.storage.loadView = broken;
+    sys.storage.saveView = broken;
+    await online(sys, [friend('bob')]);
+    expect(sys.root.getSnapshot().hasTag('signedIn')).toBe(true);
+    expect(sys.root.getSnapshot().context.peer).toBeNull();
+    sys.root.send({ type: 'friend.select', username: 'bob' });
+    advance(sys.clock, 300);
+    await flush();
+    expect(sys.root.getSnapshot().status).toBe('active');
+    expect(sys.root.getSnapshot().context.peer).toBe('bob');
+    expect(openPeers(sys)).toEqual(['bob']);
   });
 });

@@ -325,6 +325,37 @@ describe('friends: the open conversation', () => {
   });
 });
 
+describe('friends: telling the parent the list is loaded', () => {
+  it("tells the parent the server's first list, once: not the kept list, nor a later fetch", async () => {
+    const storage = createMemoryStorage();
+    await storage.saveFriends('alice', [friend('bob')]);
+    const t = start({ storage });
+    await flush();
+    expect(t.snapshot().hasTag('lastKnown')).toBe(true);
+    expect(t.sent('friends.loaded')).toEqual([]);
+    t.fake.next('friends').resolve(list([friend('carol'), friend('bob', { unread: 2 })], '"v1"'));
+    await flush();
+    expect(t.sent('friends.loaded')).toEqual([
+      { type: 'friends.loaded', friends: [friend('bob', { unread: 2 }), friend('carol')] },
+    ]);
+    advance(t.clock, POLL);
+    t.fake.next('friends').resolve(list([friend('bob')], '"v2"'));
+    await flush();
+    expect(t.sent('friends.loaded')).toHaveLength(1);
+  });
+
+  it('tells nothing while the first fetch fails, and tells the list once one answers', async () => {
+    const t = start();
+    t.fake.next('friends').reject({ kind: 'http', status: 503, message: 'The server is unavailable.' });
+    await flush();
+    expect(t.sent('friends.loaded')).toEqual([]);
+    advance(t.clock, POLL);
+    t.fake.next('friends').resolve(list([friend('bob')]));
+    await flush();
+    expect(t.sent('friends.loaded')).toEqual([{ type: 'friends.loaded', friends: [friend('bob')] }]);
+  });
+});
+
 describe('friends: adding a friend', () => {
   it('runs idle → adding → added, reports "Added bob" and refetches the list', async () => {
     const t = await loaded([], { transport: 'live' });

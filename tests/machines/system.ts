@@ -1,6 +1,6 @@
 import { type AnyActorRef, createActor, SimulatedClock } from 'xstate';
 import { createMemoryStorage, createParleyMachine } from '../../machines';
-import type { Environment, FriendBody, MessageBody, StatusBody } from '../../machines/ports';
+import type { Environment, FriendBody, KeptView, MessageBody, StatusBody } from '../../machines/ports';
 import { createFakeApi } from './fakeApi';
 import { flush } from './harness';
 
@@ -18,7 +18,7 @@ export const friend = (username: string): FriendBody => ({
  * The whole actor system on a fake API, a memory storage, a hand-run environment and simulated time;
  * every actor ever started is recorded (through `inspect`) so a test can check that none is left running.
  */
-export function startSystem(opts: { session?: boolean } = {}) {
+export function startSystem(opts: { session?: boolean; views?: Record<string, KeptView> } = {}) {
   const fake = createFakeApi();
   const storage = createMemoryStorage();
   const clock = new SimulatedClock();
@@ -37,6 +37,7 @@ export function startSystem(opts: { session?: boolean } = {}) {
     },
   };
   if (opts.session !== false) void storage.saveSession({ username: 'alice', token: 'tok' });
+  for (const [username, view] of Object.entries(opts.views ?? {})) void storage.saveView(username, view);
   const actors = new Set<AnyActorRef>();
   const root = createActor(createParleyMachine({ api: fake.api, storage, env }), {
     clock,

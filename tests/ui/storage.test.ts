@@ -1,6 +1,7 @@
 /**
  * The IndexedDB storage (on fake-indexeddb): a browser that ran an earlier version keeps its session and
- * unsent messages through the upgrade, and the friends list kept since version 2 is per user.
+ * unsent messages through the upgrade, and the friends list kept since version 2 and the open
+ * conversation kept since version 3 are per user.
  */
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
@@ -35,7 +36,7 @@ async function versionOne(name: string) {
 }
 
 describe('IndexedDB storage', () => {
-  it('upgrades a version 1 database with its session and unsent messages intact, adding the friends store', async () => {
+  it('upgrades a version 1 database with its session and unsent messages intact, adding the friends and views stores', async () => {
     const name = newName();
     await versionOne(name);
     const storage = createIdbStorage(name);
@@ -45,11 +46,29 @@ describe('IndexedDB storage', () => {
     expect(await storage.loadFriends('alice')).toBeNull();
     await storage.saveFriends('alice', [bob]);
     expect(await storage.loadFriends('alice')).toEqual([bob]);
+    expect(await storage.loadView('alice')).toBeNull();
 
     const raw = await openDB(name);
     expect(raw.version).toBe(DB_VERSION);
-    expect([...raw.objectStoreNames].sort()).toEqual(['friends', 'outbox', 'session']);
+    expect([...raw.objectStoreNames].sort()).toEqual(['friends', 'outbox', 'session', 'views']);
     raw.close();
+  });
+
+  it('upgrades a version 2 database with its kept friends list intact, adding the views store', async () => {
+    const name = newName();
+    await versionOne(name);
+    const two = await openDB(name, 2, {
+      upgrade(database) {
+        database.createObjectStore('friends');
+      },
+    });
+    await two.put('friends', [bob], 'alice');
+    two.close();
+    const storage = createIdbStorage(name);
+    expect(await storage.loadFriends('alice')).toEqual([bob]);
+    expect(await storage.loadSession()).toEqual({ username: 'alice', token: 'tok' });
+    await storage.saveView('alice', { peer: 'bob' });
+    expect(await storage.loadView('alice')).toEqual({ peer: 'bob' });
   });
 
   it('keeps the unsent messages when the upgraded database is opened again', async () => {
@@ -72,5 +91,20 @@ describe('IndexedDB storage', () => {
     expect(await storage.loadFriends('alice')).toBeNull();
     expect(await storage.loadFriends('dave')).toEqual([carol]);
     expect(await storage.loadOutbox('alice')).toEqual([outgoing('c1', 1)]);
+  });
+
+  it("keeps each user's open conversation apart, and forgets one user's without touching the rest", async () => {
+    const name = newName();
+    const storage = createIdbStorage(name);
+    await storage.saveView('alice', { peer: 'bob' });
+    await storage.saveView('dave', { peer: 'carol' });
+    await storage.saveView('alice', { peer: 'carol' });
+    const reloaded = createIdbStorage(name);
+    expect(await reloaded.loadView('alice')).toEqual({ peer: 'carol' });
+    expect(await reloaded.loadView('dave')).toEqual({ peer: 'carol' });
+    expect(await reloaded.loadView('erin')).toBeNull();
+    await reloaded.saveView('alice', null);
+    expect(await reloaded.loadView('alice')).toBeNull();
+    expect(await reloaded.loadView('dave')).toEqual({ peer: 'carol' });
   });
 });
