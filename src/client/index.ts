@@ -279,21 +279,26 @@ export function createParleyClient(options: ParleyClientOptions) {
     },
     /**
      * Where an outgoing message stands: `saving` until storage has it, then `queued`/`sending` (pending),
-     * `sent`, `delivered` or `failed`; `unknown` once the outbox no longer holds it (or never did).
+     * `sent`, `delivered` or `failed`; `unknown` while the outbox has not taken it. The send actor is
+     * remembered once seen, so a delivered message still reads `delivered` after the outbox let it go.
      */
-    outgoing(clientId: string): OutgoingState {
-      const outbox = child('outbox')?.getSnapshot();
-      const context = outbox?.context as OutboxContext | undefined;
-      const entry = context?.sends.find((e) => e.clientId === clientId);
-      if (!context || !entry) return { state: 'unknown', id: null, error: null };
-      const send = entry.ref.getSnapshot();
-      const { id, error } = send.context;
-      const saving = context.writes.some((w) => w.kind === 'put' && w.message.clientId === clientId);
-      if (send.hasTag('delivered')) return { state: 'delivered', id, error: null };
-      if (send.hasTag('failed')) return { state: 'failed', id, error };
-      if (send.matches('sent')) return { state: 'sent', id, error: null };
-      if (saving) return { state: 'saving', id, error: null };
-      return { state: send.matches('sending') ? 'sending' : 'queued', id, error: null };
+    tracker(clientId: string): () => OutgoingState {
+      let ref: AnyActorRef | undefined;
+      return () => {
+        const outbox = child('outbox')?.getSnapshot();
+        const context = outbox?.context as OutboxContext | undefined;
+        ref ??= context?.sends.find((e) => e.clientId === clientId)?.ref;
+        if (!ref) return { state: 'unknown', id: null, error: null };
+        const send = ref.getSnapshot();
+        const { id, error } = send.context as { id: number | null; error: string | null };
+        const saving =
+          context?.writes.some((w) => w.kind === 'put' && w.message.clientId === clientId) ?? false;
+        if (send.hasTag('delivered')) return { state: 'delivered', id, error: null };
+        if (send.hasTag('failed')) return { state: 'failed', id, error };
+        if (send.matches('sent')) return { state: 'sent', id, error: null };
+        if (saving) return { state: 'saving', id, error: null };
+        return { state: send.matches('sending') ? 'sending' : 'queued', id, error: null };
+      };
     },
     friends(): FriendBody[] {
       return (child('friends')?.getSnapshot().context.friends as FriendBody[] | undefined) ?? [];

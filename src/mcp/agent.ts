@@ -232,23 +232,20 @@ export function createAgent(client: ParleyClient, options: AgentOptions = {}) {
         throw new ToolError(`You are not friends with ${peer}.`);
       }
       const clientId = client.send(peer, content);
-      const settled = () =>
-        ['sent', 'delivered', 'failed', 'unknown'].includes(client.outgoing(clientId).state);
+      const outgoing = client.tracker(clientId);
+      const settled = () => ['sent', 'delivered', 'failed'].includes(outgoing().state);
       await client.until(settled, SEND_WAIT_MS, 'the server').catch(() => {});
       // Never `pending` before it is durable: a slow disk holds the answer, not the message.
-      await client
-        .until(() => client.outgoing(clientId).state !== 'saving', 60_000, 'storage')
-        .catch(() => {});
-      const { state, id, error } = client.outgoing(clientId);
+      await client.until(() => outgoing().state !== 'saving', 60_000, 'storage').catch(() => {});
+      const { state, id, error } = outgoing();
       switch (state) {
         case 'sent':
         case 'delivered':
           return { clientId, state, ...(id !== null && { id }) };
         case 'failed':
           return { clientId, state, ...(id !== null && { id }), error: error ?? 'The message was refused.' };
-        case 'unknown':
-          return { clientId, state: 'sent' };
         case 'saving':
+        case 'unknown':
           throw new ToolError('The message could not be stored on disk in time; it was not sent.');
         default:
           return { clientId, state: 'pending' };

@@ -66,9 +66,19 @@ export function createHttpApp(deps: ServerDeps, options: HttpOptions) {
       if (!transport) return jsonError(404, -32001, 'Session not found: start a new one with initialize.');
       return transport.handleRequest(request);
     }
-    const body: unknown = request.method === 'POST' ? await request.clone().json().catch(() => undefined) : undefined;
+    const body: unknown =
+      request.method === 'POST'
+        ? await request
+            .clone()
+            .json()
+            .catch(() => undefined)
+        : undefined;
     if (!isInitializeRequest(body)) {
-      return jsonError(400, -32000, 'Bad request: a 2025-era request needs an Mcp-Session-Id (initialize first).');
+      return jsonError(
+        400,
+        -32000,
+        'Bad request: a 2025-era request needs an Mcp-Session-Id (initialize first).',
+      );
     }
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
@@ -92,13 +102,18 @@ export function createHttpApp(deps: ServerDeps, options: HttpOptions) {
     if (!host.ok) return jsonError(403, -32000, `Forbidden: ${host.message}`);
     const origin = validateOriginHeader(request.headers.get('origin'), hosts);
     if (!origin.ok) return jsonError(403, -32000, `Forbidden: ${origin.message}`);
-    if (new URL(request.url).pathname !== '/mcp') return jsonError(404, -32000, 'Not found: the endpoint is /mcp.');
+    if (new URL(request.url).pathname !== '/mcp')
+      return jsonError(404, -32000, 'Not found: the endpoint is /mcp.');
     if (!tokenMatches(request.headers.get('authorization'), options.token)) {
       return jsonError(401, -32001, 'Unauthorized: send Authorization: Bearer <PARLEY_MCP_TOKEN>.', {
         'www-authenticate': 'Bearer realm="parley-mcp"',
       });
     }
-    if (request.method !== 'POST' || request.headers.has('mcp-session-id') || (await isLegacyRequest(request))) {
+    if (
+      request.method !== 'POST' ||
+      request.headers.has('mcp-session-id') ||
+      (await isLegacyRequest(request))
+    ) {
       return legacy(request);
     }
     return modern.fetch(request);

@@ -28,7 +28,11 @@ export interface World {
 }
 
 export async function startWorld(options: { quietMs?: number; maxWaitMs?: number } = {}): Promise<World> {
-  const app = await createApp({ store: openSqliteStore(':memory:'), hashing: { cost: 1024 }, presenceSweepMs: 0 });
+  const app = await createApp({
+    store: openSqliteStore(':memory:'),
+    hashing: { cost: 1024 },
+    presenceSweepMs: 0,
+  });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   const alice = createParleyClient({ baseUrl });
   const bob = createParleyClient({ baseUrl });

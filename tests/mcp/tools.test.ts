@@ -30,7 +30,9 @@ describe.each(ERAS)('the tools (%s era)', (era) => {
   it('get_status names the user, the connection and the server version', async () => {
     const client = await world.connect(era);
     await world.alice.until(() => world.alice.connection().live, 10_000, 'live');
-    const status = structured<Record<string, unknown>>(await client.callTool({ name: 'get_status', arguments: {} }));
+    const status = structured<Record<string, unknown>>(
+      await client.callTool({ name: 'get_status', arguments: {} }),
+    );
     expect(status).toMatchObject({ username: 'alice', online: true, transport: 'live' });
     expect(typeof status.serverVersion).toBe('string');
   });
@@ -46,7 +48,10 @@ describe.each(ERAS)('the tools (%s era)', (era) => {
   it('sends a message that bob receives, and reads it back', async () => {
     const client = await world.connect(era);
     const sent = structured<{ clientId: string; state: string; id: number }>(
-      await client.callTool({ name: 'send_message', arguments: { peer: 'bob', content: 'hello from an agent' } }),
+      await client.callTool({
+        name: 'send_message',
+        arguments: { peer: 'bob', content: 'hello from an agent' },
+      }),
     );
     expect(['sent', 'delivered']).toContain(sent.state);
     expect(sent.id).toBeGreaterThan(0);
@@ -65,12 +70,12 @@ describe.each(ERAS)('the tools (%s era)', (era) => {
 
   it('gives the server’s sentence as a tool error for an unknown user, yourself and an existing friend', async () => {
     const client = await world.connect(era);
-    expect(errorText(await client.callTool({ name: 'add_friend', arguments: { username: 'nobody' } }))).toMatch(
-      /nobody/i,
-    );
-    expect(errorText(await client.callTool({ name: 'add_friend', arguments: { username: 'alice' } }))).toMatch(
-      /yourself/i,
-    );
+    expect(
+      errorText(await client.callTool({ name: 'add_friend', arguments: { username: 'nobody' } })),
+    ).toMatch(/nobody/i);
+    expect(
+      errorText(await client.callTool({ name: 'add_friend', arguments: { username: 'alice' } })),
+    ).toMatch(/yourself/i);
     expect(errorText(await client.callTool({ name: 'add_friend', arguments: { username: 'bob' } }))).toMatch(
       /already/i,
     );
@@ -78,13 +83,15 @@ describe.each(ERAS)('the tools (%s era)', (era) => {
 
   it('names the field in a schema error, and never crashes on bad input', async () => {
     const client = await world.connect(era);
-    expect(errorText(await client.callTool({ name: 'read_messages', arguments: { peer: 'bob', limit: 500 } }))).toMatch(
-      /limit/,
-    );
-    expect(errorText(await client.callTool({ name: 'send_message', arguments: { peer: 'bob', content: '   ' } }))).toMatch(
+    expect(
+      errorText(await client.callTool({ name: 'read_messages', arguments: { peer: 'bob', limit: 500 } })),
+    ).toMatch(/limit/);
+    expect(
+      errorText(await client.callTool({ name: 'send_message', arguments: { peer: 'bob', content: '   ' } })),
+    ).toMatch(/content/);
+    expect(errorText(await client.callTool({ name: 'send_message', arguments: { peer: 'bob' } }))).toMatch(
       /content/,
     );
-    expect(errorText(await client.callTool({ name: 'send_message', arguments: { peer: 'bob' } }))).toMatch(/content/);
     expect(errorText(await client.callTool({ name: 'read_messages', arguments: { peer: 'carol' } }))).toMatch(
       /carol is not one of your friends/,
     );
