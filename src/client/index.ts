@@ -9,6 +9,7 @@ import {
   type AnyActorRef,
   type AnyStateMachine,
   createActor,
+  type InspectionEvent,
 } from 'xstate';
 import { createMemoryStorage, createParleyMachine, type ParleyMachine } from '../../machines';
 import { watchId } from '../../machines/appMachine';
@@ -26,6 +27,8 @@ export interface ParleyClientOptions {
   seed?: number;
   /** How long pushed events are gathered into one batch (the browser uses a frame). */
   batchMs?: number;
+  /** Sees every inspection event of the client's actor system from its start (a trace recorder). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 export interface WatchedConversation {
@@ -164,6 +167,7 @@ export function createParleyClient(options: ParleyClientOptions) {
   const storage = options.storage ?? createMemoryStorage();
   const actor = createActor(sharedMachine(options.batchMs ?? 0), {
     input: { seed: options.seed ?? Math.floor(Math.random() * 2 ** 31) },
+    ...(options.inspect && { inspect: options.inspect }),
   });
   portsBySystem.set(actor.system, { api, storage });
   actor.start();

@@ -16,7 +16,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   machines: ['src/contract'],
   'src/api': ['machines', 'src/contract'],
   'src/client': ['machines', 'src/api', 'src/contract'],
-  'src/mcp': ['src/client', 'machines', 'src/contract'],
+  // The automation server drives the headless client and records its trace in the inspector's format; it
+  // never reaches the HTTP API (src/api) or the server itself.
+  'src/mcp': ['src/client', 'machines', 'src/contract', 'src/inspector'],
   'src/inspector': ['machines', 'src/contract'],
   'src/ui': ['machines', 'src/api', 'src/contract', 'src/inspector', 'src/mocks'],
   'src/server': ['src/contract'],
