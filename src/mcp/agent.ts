@@ -73,6 +73,8 @@ export type Agent = ReturnType<typeof createAgent>;
 export function createAgent(client: ParleyClient, options: AgentOptions = {}) {
   /** Watched peers, least recently used first; `inUse` counts the waits and reads holding each open. */
   const watched = new Map<string, { inUse: number }>();
+  /** `wait_for_messages` calls still waiting (a cancelled one must stop at once). */
+  let waiting = 0;
 
   /**
    * Keeps `peer`'s conversation open while the returned release is not called, closing the least recently
@@ -140,6 +142,9 @@ export function createAgent(client: ParleyClient, options: AgentOptions = {}) {
   }
 
   return {
+    /** How many `waitForMessages` calls are waiting now. */
+    waiting: () => waiting,
+
     status(): StatusResult {
       const s = client.status();
       return { ...s, username: s.username ?? '' };
@@ -293,6 +298,7 @@ export function createAgent(client: ParleyClient, options: AgentOptions = {}) {
       try {
         let found = collect();
         if (found.length > 0) return { messages: found, timedOut: false };
+        waiting++;
         const outcome = await client
           .until(
             () => {
@@ -306,7 +312,10 @@ export function createAgent(client: ParleyClient, options: AgentOptions = {}) {
           .then(
             () => 'found' as const,
             () => (signal?.aborted ? ('aborted' as const) : ('timedOut' as const)),
-          );
+          )
+          .finally(() => {
+            waiting--;
+          });
         if (outcome === 'aborted') throw new ToolError('The wait was cancelled.');
         return { messages: outcome === 'found' ? found : [], timedOut: outcome === 'timedOut' };
       } finally {

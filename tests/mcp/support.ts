@@ -5,6 +5,7 @@
  * over a socket, without one.
  */
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { ParleyApi } from '../../machines/ports';
 import { createParleyClient, type ParleyClient } from '../../src/client';
 import { createAgent } from '../../src/mcp/agent';
 import { createChangeFeed } from '../../src/mcp/feed';
@@ -23,18 +24,26 @@ export interface World {
   bob: ParleyClient;
   mcp: McpHttpApp;
   feed: ReturnType<typeof createChangeFeed>;
+  agent: ReturnType<typeof createAgent>;
   connect(era: Era, options?: { token?: string }): Promise<Client>;
   stop(): Promise<void>;
 }
 
-export async function startWorld(options: { quietMs?: number; maxWaitMs?: number } = {}): Promise<World> {
+export interface WorldOptions {
+  quietMs?: number;
+  maxWaitMs?: number;
+  /** alice's API (a wrapper adding latency, say); the real one over undici by default. */
+  aliceApi?: (baseUrl: string) => ParleyApi & { close?(): Promise<void> };
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const app = await createApp({
     store: openSqliteStore(':memory:'),
     hashing: { cost: 1024 },
     presenceSweepMs: 0,
   });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-  const alice = createParleyClient({ baseUrl });
+  const alice = createParleyClient({ baseUrl, ...(options.aliceApi && { api: options.aliceApi(baseUrl) }) });
   const bob = createParleyClient({ baseUrl });
   await alice.register('alice', 'correct horse');
   await bob.register('bob', 'correct horse');
@@ -52,6 +61,7 @@ export async function startWorld(options: { quietMs?: number; maxWaitMs?: number
     bob,
     mcp,
     feed,
+    agent,
     async connect(era, opts = {}) {
       const client = new Client(
         { name: 'parley-test', version: '1.0.0' },
