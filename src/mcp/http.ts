@@ -96,7 +96,7 @@ export function createHttpApp(deps: ServerDeps, options: HttpOptions) {
     return transport.handleRequest(request, { parsedBody: body });
   }
 
-  async function fetch(request: Request): Promise<Response> {
+  async function serve(request: Request): Promise<Response> {
     // A web Request made in-process carries no Host header (fetch forbids setting it): its URL names it.
     const host = validateHostHeader(request.headers.get('host') ?? new URL(request.url).host, hosts);
     if (!host.ok) return jsonError(403, -32000, `Forbidden: ${host.message}`);
@@ -120,7 +120,7 @@ export function createHttpApp(deps: ServerDeps, options: HttpOptions) {
   }
 
   return {
-    fetch,
+    fetch: serve,
     /** Open 2025-era sessions (each closed one leaves none behind). */
     sessionCount: () => sessions.size,
     async close() {

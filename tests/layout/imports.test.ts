@@ -148,6 +148,19 @@ describe('the layout', () => {
     expect(broken).toEqual([]);
   });
 
+  it('keeps the automation server on the headless client: no HTTP of its own to the API, no server', () => {
+    const reaching = imports.flatMap(({ file, specifier }) => {
+      if (folderOf(file) !== 'src/mcp') return [];
+      return /^(undici|fastify|better-sqlite3)$/.test(specifier) ? [`${relative(ROOT, file)} → ${specifier}`] : [];
+    });
+    expect(reaching).toEqual([]);
+    // A call to fetch would reach the API around the actors (the HTTP entry's `fetch` face is a property).
+    const calls = sourceFiles(join(ROOT, 'src/mcp')).flatMap((file) =>
+      /(^|[^.\w])fetch\s*\(/m.test(readFileSync(file, 'utf8')) ? [relative(ROOT, file)] : [],
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('has no two folders that import each other, directly or round a cycle', () => {
     const edges = new Map<string, Set<string>>();
     for (const { file, specifier } of imports) {
