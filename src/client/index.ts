@@ -14,6 +14,8 @@ import { createMemoryStorage, createParleyMachine, type ParleyMachine } from '..
 import type { Environment, FriendBody, MessageBody, ParleyApi, ParleyStorage } from '../../machines/ports';
 import { createNodeApiClient } from '../api/node';
 
+export { createFileStorage, type FileStorage, type FileStorageOptions } from './fileStorage';
+
 export interface ParleyClientOptions {
   baseUrl: string;
   /** Another API (a wrapper, a fake); the default is undici against `baseUrl`. */
