@@ -19,6 +19,8 @@ import type { OutboxContext } from '../../machines/outboxMachine';
 import type { Environment, FriendBody, MessageBody, ParleyApi, ParleyStorage } from '../../machines/ports';
 import { createNodeApiClient } from '../api/node';
 
+export { createFileStorage, type FileStorage, type FileStorageOptions } from './fileStorage';
+
 export interface ParleyClientOptions {
   baseUrl: string;
   /** Another API (a wrapper, a fake); the default is undici against `baseUrl`. */
