@@ -10,7 +10,7 @@
  *   differing only in case are one file on macOS and Windows; the file itself holds the clientId.
  * - Each file holds a sequence number, given in call order, so the outbox loads in the order written even
  *   within one millisecond (`createdAt` cannot tell those apart).
- * - The session and the friends list stay in memory: the automation server signs in from its environment
+ * - The session, the friends list and the open conversation (`loadView`) stay in memory: the automation server signs in from its environment
  *   at each start, and a token on disk would be one more secret to protect.
  * - One process at a time (src/client/folderLock.ts), and nothing is read for sending before `open()`:
  *   see `FileStorage`.
@@ -18,7 +18,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { FriendBody, OutgoingMessage, ParleyStorage, Session } from '../../machines/ports';
+import type { FriendBody, KeptView, OutgoingMessage, ParleyStorage, Session } from '../../machines/ports';
 import { createFolderLock } from './folderLock';
 
 export interface FileStorageOptions {
@@ -145,6 +145,7 @@ export function createFileStorage(options: FileStorageOptions): FileStorage {
 
   let session: Session | null = null;
   const friends = new Map<string, FriendBody[]>();
+  const views = new Map<string, KeptView>();
 
   let held = false;
   let closed = false;
@@ -324,6 +325,13 @@ export function createFileStorage(options: FileStorageOptions): FileStorage {
     },
     async forgetFriends(username) {
       friends.delete(username);
+    },
+    async loadView(username) {
+      return views.get(username) ?? null;
+    },
+    async saveView(username, view) {
+      if (view === null) views.delete(username);
+      else views.set(username, view);
     },
 
     async loadOutbox(username) {

@@ -151,7 +151,9 @@ describe('the layout', () => {
   it('keeps the automation server on the headless client: no HTTP of its own to the API, no server', () => {
     const reaching = imports.flatMap(({ file, specifier }) => {
       if (folderOf(file) !== 'src/mcp') return [];
-      return /^(undici|fastify|better-sqlite3)$/.test(specifier) ? [`${relative(ROOT, file)} → ${specifier}`] : [];
+      return /^(undici|fastify|better-sqlite3)$/.test(specifier)
+        ? [`${relative(ROOT, file)} → ${specifier}`]
+        : [];
     });
     expect(reaching).toEqual([]);
     // A call to fetch would reach the API around the actors (the HTTP entry's `fetch` face is a property).

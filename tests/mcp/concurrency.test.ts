@@ -56,22 +56,25 @@ describe('concurrent calls', () => {
   it('two read_messages for different peers issued at once each get only their own peer', async () => {
     const client = await world.connect('legacy');
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 4, maxLength: 4 }), async (ms) => {
-        delays = [...ms];
-        // A fresh read each run: close what the last run opened.
-        world.alice.unwatch('bob');
-        world.alice.unwatch('carol');
-        const [forBob, forCarol] = await Promise.all([
-          client.callTool({ name: 'read_messages', arguments: { peer: 'bob' } }),
-          client.callTool({ name: 'read_messages', arguments: { peer: 'carol' } }),
-        ]);
-        const bob = structured<Read>(forBob);
-        const carolRead = structured<Read>(forCarol);
-        expect(bob.peer).toBe('bob');
-        expect(bob.messages.map((m) => m.content)).toEqual(['bob 0', 'bob 1', 'bob 2']);
-        expect(carolRead.peer).toBe('carol');
-        expect(carolRead.messages.map((m) => m.content)).toEqual(['carol 0', 'carol 1', 'carol 2']);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 4, maxLength: 4 }),
+        async (ms) => {
+          delays = [...ms];
+          // A fresh read each run: close what the last run opened.
+          world.alice.unwatch('bob');
+          world.alice.unwatch('carol');
+          const [forBob, forCarol] = await Promise.all([
+            client.callTool({ name: 'read_messages', arguments: { peer: 'bob' } }),
+            client.callTool({ name: 'read_messages', arguments: { peer: 'carol' } }),
+          ]);
+          const bob = structured<Read>(forBob);
+          const carolRead = structured<Read>(forCarol);
+          expect(bob.peer).toBe('bob');
+          expect(bob.messages.map((m) => m.content)).toEqual(['bob 0', 'bob 1', 'bob 2']);
+          expect(carolRead.peer).toBe('carol');
+          expect(carolRead.messages.map((m) => m.content)).toEqual(['carol 0', 'carol 1', 'carol 2']);
+        },
+      ),
       { numRuns: 8 },
     );
   });
@@ -80,9 +83,12 @@ describe('concurrent calls', () => {
     const client = await world.connect('legacy');
     const contents = [...Array(10)].map((_, i) => `in order ${i}`);
     const answers = await Promise.all(
-      contents.map((content) => client.callTool({ name: 'send_message', arguments: { peer: 'bob', content } })),
+      contents.map((content) =>
+        client.callTool({ name: 'send_message', arguments: { peer: 'bob', content } }),
+      ),
     );
-    for (const answer of answers) expect(['sent', 'delivered']).toContain(structured<{ state: string }>(answer).state);
+    for (const answer of answers)
+      expect(['sent', 'delivered']).toContain(structured<{ state: string }>(answer).state);
     world.bob.select('alice');
     await world.bob.until(
       () => world.bob.messages().filter((m) => m.content.startsWith('in order')).length === 10,

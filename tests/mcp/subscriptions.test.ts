@@ -6,7 +6,7 @@
 import type { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { conversationUri, FRIENDS_URI } from '../../src/mcp/feed';
-import { type Era, ERAS, startWorld, type World } from './support';
+import { ERAS, type Era, startWorld, type World } from './support';
 
 let world: World;
 beforeEach(async () => {
@@ -61,7 +61,9 @@ describe.each(ERAS)('resource notifications (%s era)', (era) => {
     );
     const conversation = await client.readResource({ uri: conversationUri('bob') });
     const text = (conversation.contents[0] as { text: string }).text;
-    expect(JSON.parse(text).messages.map((m: { content: string }) => m.content)).toEqual(['a line for the resource']);
+    expect(JSON.parse(text).messages.map((m: { content: string }) => m.content)).toEqual([
+      'a line for the resource',
+    ]);
   });
 
   it('tells a subscriber of a conversation when a message arrives, and a burst of 50 in a handful', async () => {

@@ -13,7 +13,10 @@ afterEach(async () => {
   await world.stop();
 });
 
-type Waited = { messages: { peer: string; content: string; id: number; direction: string }[]; timedOut: boolean };
+type Waited = {
+  messages: { peer: string; content: string; id: number; direction: string }[];
+  timedOut: boolean;
+};
 
 const until = async (check: () => boolean, what: string, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -32,14 +35,19 @@ describe.each(ERAS)('wait_for_messages (%s era)', (era) => {
       await client.callTool({ name: 'wait_for_messages', arguments: { afterId: 0, timeoutSeconds: 5 } }),
     );
     expect(waited.timedOut).toBe(false);
-    expect(waited.messages.map((m) => [m.peer, m.direction, m.content])).toEqual([['bob', 'received', 'already here']]);
+    expect(waited.messages.map((m) => [m.peer, m.direction, m.content])).toEqual([
+      ['bob', 'received', 'already here'],
+    ]);
   });
 
   it('waits for a message that arrives after the call, and returns only that one', async () => {
     const client = await world.connect(era);
     world.bob.send('alice', 'before the call');
     await world.alice.until(() => (world.alice.friends()[0]?.unread ?? 0) > 0, 10_000, 'alice gets it');
-    const call = client.callTool({ name: 'wait_for_messages', arguments: { peer: 'bob', timeoutSeconds: 20 } });
+    const call = client.callTool({
+      name: 'wait_for_messages',
+      arguments: { peer: 'bob', timeoutSeconds: 20 },
+    });
     await until(() => world.agent.waiting() === 1, 'the wait to start');
     world.bob.send('alice', 'after the call');
     const waited = structured<Waited>(await call);
