@@ -50,6 +50,8 @@ export interface ClientStatus {
   transport: 'live' | 'polling';
   serverVersion: string | null;
   activity: string | null;
+  /** A status check is under way and none has answered since the last change: not known yet. */
+  checking: boolean;
 }
 
 export interface OutgoingState {
@@ -281,6 +283,7 @@ export function createParleyClient(options: ParleyClientOptions) {
         transport: connection?.hasTag('live') ? 'live' : 'polling',
         serverVersion: (connection?.context.serverVersion as string | null | undefined) ?? null,
         activity: snapshot.context.activity.at(-1)?.text ?? null,
+        checking: connection?.hasTag('checking') ?? true,
       };
     },
     /**

@@ -145,13 +145,16 @@ export function createAgent(client: ParleyClient, options: AgentOptions = {}) {
     /** How many `waitForMessages` calls are waiting now. */
     waiting: () => waiting,
 
-    status(): StatusResult {
-      const s = client.status();
+    /** How things stand; right after start it first lets the first status check answer (up to 5 s). */
+    async status(): Promise<StatusResult> {
+      await client.until(() => !client.status().checking, 5000, 'the status check').catch(() => {});
+      const { checking: _, ...s } = client.status();
       return { ...s, username: s.username ?? '' };
     },
 
-    friends(): FriendResult[] {
-      return client.friends().map((f) => ({
+    /** The friends list, once it is known (right after start it waits for the first answer, up to 10 s). */
+    async friends(): Promise<FriendResult[]> {
+      return (await knownFriends()).map((f) => ({
         username: f.username,
         online: f.online,
         lastSeen: f.lastSeen,

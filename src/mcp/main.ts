@@ -28,22 +28,8 @@ async function main() {
     throw error;
   }
 
-  let mcp: McpProcess;
-  try {
-    mcp = await startMcp(config);
-  } catch (error) {
-    if (error instanceof StartError) fail(`Parley MCP: ${error.message}`);
-    throw error;
-  }
-
-  if (mcp.url) {
-    process.stderr.write(`Parley MCP listening on ${mcp.url}\n`);
-    if (config.tokenGenerated)
-      process.stderr.write(`Parley MCP token (send as Authorization: Bearer): ${config.token}\n`);
-  } else {
-    process.stderr.write(`Parley MCP serving ${config.username} on stdio\n`);
-  }
-
+  // Signals are heard from the start: one during sign-in stops the process as soon as it can.
+  let mcp: McpProcess | null = null;
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;
@@ -54,6 +40,7 @@ async function main() {
       process.exit(0);
     }, STOP_LIMIT_MS);
     limit.unref();
+    if (!mcp) return; // started below, then stopped at once
     mcp.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -68,6 +55,26 @@ async function main() {
     // The stdio entry has no close event of its own: the client closing our stdin is the end.
     process.stdin.once('end', () => stop('stdin closed'));
     process.stdin.once('close', () => stop('stdin closed'));
+  }
+
+  try {
+    mcp = await startMcp(config);
+  } catch (error) {
+    if (error instanceof StartError) fail(`Parley MCP: ${error.message}`);
+    throw error;
+  }
+  if (stopping) {
+    stopping = false;
+    stop('asked to stop while starting');
+    return;
+  }
+
+  if (mcp.url) {
+    process.stderr.write(`Parley MCP listening on ${mcp.url}\n`);
+    if (config.tokenGenerated)
+      process.stderr.write(`Parley MCP token (send as Authorization: Bearer): ${config.token}\n`);
+  } else {
+    process.stderr.write(`Parley MCP serving ${config.username} on stdio\n`);
   }
 }
 

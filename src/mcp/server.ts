@@ -102,7 +102,7 @@ export function buildServer(deps: ServerDeps, ctx: McpRequestContext, perRequest
     },
     async () => {
       touched();
-      return run(() => ({ friends: agent.friends() }));
+      return run(async () => ({ friends: await agent.friends() }));
     },
   );
 
@@ -189,7 +189,7 @@ export function buildServer(deps: ServerDeps, ctx: McpRequestContext, perRequest
     { description: 'Your friends list (JSON), as list_friends gives it.', mimeType: 'application/json' },
     async (uri) => {
       touched();
-      return json(uri.href, { friends: agent.friends() });
+      return json(uri.href, { friends: await agent.friends() });
     },
   );
 
@@ -197,7 +197,7 @@ export function buildServer(deps: ServerDeps, ctx: McpRequestContext, perRequest
     'conversation',
     new ResourceTemplate('parley://conversations/{peer}', {
       list: async () => ({
-        resources: agent.friends().map((f) => ({
+        resources: (await agent.friends()).map((f) => ({
           uri: conversationUri(f.username),
           name: `Conversation with ${f.username}`,
           mimeType: 'application/json',

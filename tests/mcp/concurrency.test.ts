@@ -39,7 +39,7 @@ beforeAll(async () => {
     carol.send('alice', `carol ${i}`);
   }
   await world.alice.until(
-    () => world.alice.friends().every((f) => f.lastMessageId !== null),
+    () => world.alice.friends().every((f) => f.unread === 3),
     10_000,
     'the messages to reach alice',
   );
