@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMemoryStorage } from '../../machines';
 import { ApiError, type OutgoingMessage, type ParleyApi } from '../../machines/ports';
 import {
   createFileStorage,
@@ -465,4 +466,30 @@ describe('a headless client on file storage', () => {
     },
     CHILD_TIMEOUT_MS,
   );
+
+  it('answers sendSaved only once the message is on disk, which waits for open()', async () => {
+    const storage = storageOn();
+    await storage.acquire();
+    // Offline, so the message stays on disk to be looked at.
+    const client = createParleyClient({ baseUrl: 'http://unused', api: aliceApi(true).api, storage });
+    clients.push(client);
+    await client.login('alice', 'password');
+    const saving = client.sendSaved('bob', 'kept first');
+    expect(await settledWithin(saving, 300)).toBe(false);
+    expect(await outboxFiles()).toEqual([]);
+
+    storage.open();
+    const clientId = await saving;
+    const [name, ...rest] = await outboxFiles();
+    expect(rest).toEqual([]);
+    expect(JSON.parse(await readFile(join(dir, 'outbox', name!), 'utf8')).message.clientId).toBe(clientId);
+  });
+
+  it("rejects sendSaved with the storage's error", async () => {
+    const storage = { ...createMemoryStorage(), putOutgoing: () => Promise.reject(new Error('disk full')) };
+    const client = createParleyClient({ baseUrl: 'http://unused', api: aliceApi(false).api, storage });
+    clients.push(client);
+    await client.login('alice', 'password');
+    await expect(client.sendSaved('bob', 'not kept')).rejects.toThrow('disk full');
+  });
 });
