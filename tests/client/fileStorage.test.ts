@@ -26,18 +26,20 @@ const CHILD = 'tests/client/fileStorage.child.ts';
 /** Starting tsx on a busy two-core machine takes a while. */
 const CHILD_TIMEOUT_MS = 30_000;
 
+let root: string;
 let dir: string;
 const storages: FileStorage[] = [];
 const children: ChildProcess[] = [];
 
 beforeEach(async () => {
-  dir = join(await mkdtemp(join(tmpdir(), 'parley-files-')), 'alice');
+  root = await mkdtemp(join(tmpdir(), 'parley-files-'));
+  dir = join(root, 'alice');
 });
 
 afterEach(async () => {
   await Promise.all(storages.splice(0).map((s) => s.close()));
   await Promise.all(children.splice(0).map((child) => kill(child, 'SIGKILL')));
-  await rm(join(dir, '..'), { recursive: true, force: true });
+  await rm(root, { recursive: true, force: true });
 });
 
 const warnings: string[] = [];
