@@ -166,9 +166,34 @@ function sharedMachine(batchMs: number): ParleyMachine {
 
 export type ParleyClient = ReturnType<typeof createParleyClient>;
 
+/** Callbacks waiting for storage to keep a message (by clientId): `sendSaved`. */
+type SaveWaiters = Map<string, (error?: unknown) => void>;
+
+/** The storage, telling the waiters of `sendSaved` when a message's put has settled. */
+function reportingSaves(storage: ParleyStorage, waiters: SaveWaiters): ParleyStorage {
+  return {
+    loadSession: () => storage.loadSession(),
+    saveSession: (session) => storage.saveSession(session),
+    loadOutbox: (username) => storage.loadOutbox(username),
+    putOutgoing: (username, message) =>
+      storage.putOutgoing(username, message).then(
+        () => waiters.get(message.clientId)?.(),
+        (error: unknown) => {
+          waiters.get(message.clientId)?.(error ?? new Error('the storage failed'));
+          throw error;
+        },
+      ),
+    removeOutgoing: (username, clientId) => storage.removeOutgoing(username, clientId),
+    loadFriends: (username) => storage.loadFriends(username),
+    saveFriends: (username, friends) => storage.saveFriends(username, friends),
+    forgetFriends: (username) => storage.forgetFriends(username),
+  };
+}
+
 export function createParleyClient(options: ParleyClientOptions) {
   const api = options.api ?? createNodeApiClient(options.baseUrl);
-  const storage = options.storage ?? createMemoryStorage();
+  const saveWaiters: SaveWaiters = new Map();
+  const storage = reportingSaves(options.storage ?? createMemoryStorage(), saveWaiters);
   const actor = createActor(sharedMachine(options.batchMs ?? 0), {
     input: { seed: options.seed ?? Math.floor(Math.random() * 2 ** 31) },
     ...(options.inspect && { inspect: options.inspect }),
@@ -308,6 +333,31 @@ export function createParleyClient(options: ParleyClientOptions) {
         if (saving) return { state: 'saving', id, error: null };
         return { state: send.matches('sending') ? 'sending' : 'queued', id, error: null };
       };
+    },
+    /**
+     * Writes a message and answers its clientId once storage has kept it (the outbox keeps each message
+     * before sending it, after loading what an earlier run left: with a storage that is not open yet, this
+     * waits). Rejects with the storage's error (the message is still sent, but would not survive a restart),
+     * or after `timeoutMs` (it stays queued).
+     */
+    async sendSaved(to: string, content: string, timeoutMs = 10_000): Promise<string> {
+      const clientId = randomUUID();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const saved = new Promise<void>((resolve, reject) => {
+        saveWaiters.set(clientId, (error) => (error === undefined ? resolve() : reject(error)));
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${timeoutMs} ms waiting for storage to keep the message`)),
+          timeoutMs,
+        );
+      });
+      try {
+        actor.send({ type: 'message.send', to, content, clientId, createdAt: Date.now() });
+        await saved;
+        return clientId;
+      } finally {
+        clearTimeout(timer);
+        saveWaiters.delete(clientId);
+      }
     },
     friends(): FriendBody[] {
       return (child('friends')?.getSnapshot().context.friends as FriendBody[] | undefined) ?? [];

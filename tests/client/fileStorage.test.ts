@@ -10,8 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { OutgoingMessage } from '../../machines/ports';
-import { createFileStorage, type FileStorage, type FileStorageOptions } from '../../src/client';
+import { createMemoryStorage } from '../../machines';
+import { ApiError, type OutgoingMessage, type ParleyApi } from '../../machines/ports';
+import {
+  createFileStorage,
+  createParleyClient,
+  type FileStorage,
+  type FileStorageOptions,
+  type ParleyClient,
+} from '../../src/client';
 import { breakStaleLock } from '../../src/client/folderLock';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,18 +26,20 @@ const CHILD = 'tests/client/fileStorage.child.ts';
 /** Starting tsx on a busy two-core machine takes a while. */
 const CHILD_TIMEOUT_MS = 30_000;
 
+let root: string;
 let dir: string;
 const storages: FileStorage[] = [];
 const children: ChildProcess[] = [];
 
 beforeEach(async () => {
-  dir = join(await mkdtemp(join(tmpdir(), 'parley-files-')), 'alice');
+  root = await mkdtemp(join(tmpdir(), 'parley-files-'));
+  dir = join(root, 'alice');
 });
 
 afterEach(async () => {
   await Promise.all(storages.splice(0).map((s) => s.close()));
   await Promise.all(children.splice(0).map((child) => kill(child, 'SIGKILL')));
-  await rm(join(dir, '..'), { recursive: true, force: true });
+  await rm(root, { recursive: true, force: true });
 });
 
 const warnings: string[] = [];
@@ -383,5 +392,106 @@ describe('one process at a time', () => {
     await holder.putOutgoing('alice', message('still-mine'));
     await holder.close();
     await expect(stat(join(dir, 'parley.lock'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+/** alice's API, befriended with bob: every call but login fails as if offline, or all work, recording sends. */
+function aliceApi(offline: boolean) {
+  const posted: string[] = [];
+  const unreachable = () => Promise.reject(new ApiError({ kind: 'network', message: 'offline' }));
+  const api: ParleyApi = {
+    status: async () =>
+      offline ? unreachable() : { status: 'online', version: '1.0.0', time: 0, user: 'alice' },
+    register: async (username) => ({ username, token: 'token' }),
+    login: async (username) => ({ username, token: 'token' }),
+    logout: async () => {},
+    friends: async () =>
+      offline
+        ? unreachable()
+        : {
+            notModified: false,
+            body: [{ username: 'bob', online: true, lastSeen: null, unread: 0, lastMessageId: null }],
+            etag: null,
+          },
+    addFriend: async (_token, username) => username,
+    messages: async () => (offline ? unreachable() : { notModified: false, body: [], etag: null }),
+    send: async (_token, m) => {
+      if (offline) return unreachable();
+      posted.push(m.clientId);
+      return { success: true, id: posted.length, timestamp: Date.now(), delivered: false };
+    },
+    events: (_token, _last, handlers, { signal }) => {
+      if (offline) return unreachable();
+      handlers.onOpen();
+      return new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () => reject(new ApiError({ kind: 'aborted', message: 'aborted' }))),
+      );
+    },
+  };
+  return { api, posted };
+}
+
+describe('a headless client on file storage', () => {
+  const clients: ParleyClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.stop()));
+  });
+
+  it(
+    'sends a message written while offline from the next client on the same folder, once, with its clientId',
+    async () => {
+      const offline = aliceApi(true);
+      const first = createParleyClient({
+        baseUrl: 'http://unused',
+        api: offline.api,
+        storage: await openStorage(),
+      });
+      clients.push(first);
+      await first.login('alice', 'password');
+      const clientId = first.send('bob', 'written offline');
+      await vi.waitFor(async () => expect(await outboxFiles()).toHaveLength(1), { timeout: 10_000 });
+      await first.stop();
+      await Promise.all(storages.splice(0).map((s) => s.close()));
+
+      const online = aliceApi(false);
+      const second = createParleyClient({
+        baseUrl: 'http://unused',
+        api: online.api,
+        storage: await openStorage(),
+      });
+      clients.push(second);
+      await second.login('alice', 'password');
+      await vi.waitFor(() => expect(online.posted).toEqual([clientId]), { timeout: 10_000 });
+      // The server has it: it leaves the disk, and nothing is posted again.
+      await vi.waitFor(async () => expect(await outboxFiles()).toEqual([]), { timeout: 10_000 });
+      expect(online.posted).toEqual([clientId]);
+    },
+    CHILD_TIMEOUT_MS,
+  );
+
+  it('answers sendSaved only once the message is on disk, which waits for open()', async () => {
+    const storage = storageOn();
+    await storage.acquire();
+    // Offline, so the message stays on disk to be looked at.
+    const client = createParleyClient({ baseUrl: 'http://unused', api: aliceApi(true).api, storage });
+    clients.push(client);
+    await client.login('alice', 'password');
+    const saving = client.sendSaved('bob', 'kept first');
+    expect(await settledWithin(saving, 300)).toBe(false);
+    expect(await outboxFiles()).toEqual([]);
+
+    storage.open();
+    const clientId = await saving;
+    const [name, ...rest] = await outboxFiles();
+    expect(rest).toEqual([]);
+    expect(JSON.parse(await readFile(join(dir, 'outbox', name!), 'utf8')).message.clientId).toBe(clientId);
+  });
+
+  it("rejects sendSaved with the storage's error", async () => {
+    const storage = { ...createMemoryStorage(), putOutgoing: () => Promise.reject(new Error('disk full')) };
+    const client = createParleyClient({ baseUrl: 'http://unused', api: aliceApi(false).api, storage });
+    clients.push(client);
+    await client.login('alice', 'password');
+    await expect(client.sendSaved('bob', 'not kept')).rejects.toThrow('disk full');
   });
 });

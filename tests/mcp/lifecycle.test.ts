@@ -126,6 +126,7 @@ describe('the automation server across failures', () => {
         arguments: { peer: 'bob', content: 'from the second' },
       })) as { isError?: boolean; content: { text: string }[] };
       expect(refused.isError).toBe(true);
+      console.log("REFUSED", refused.content[0]?.text);
       expect(refused.content[0]?.text).toMatch(/held by another Parley MCP process \(pid \d+\)/);
       await first.client.close();
       await until(async () => {
