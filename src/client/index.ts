@@ -187,6 +187,8 @@ function reportingSaves(storage: ParleyStorage, waiters: SaveWaiters): ParleySto
     loadFriends: (username) => storage.loadFriends(username),
     saveFriends: (username, friends) => storage.saveFriends(username, friends),
     forgetFriends: (username) => storage.forgetFriends(username),
+    loadView: (username) => storage.loadView(username),
+    saveView: (username, view) => storage.saveView(username, view),
   };
 }
 

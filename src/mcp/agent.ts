@@ -57,7 +57,7 @@ export interface WaitResult {
 
 export interface AgentOptions {
   /** Why this process may not send now (another process holds the outbox), or null when it may. */
-  sendBlocked?: () => string | null;
+  sendBlocked?: () => Promise<string | null>;
 }
 
 const messageResult = (m: MessageBody): MessageResult => ({
@@ -234,7 +234,7 @@ export function createAgent(client: ParleyClient, options: AgentOptions = {}) {
      * by itself). `pending` is answered only once the message is in storage.
      */
     async sendMessage(peer: string, content: string): Promise<SendResult> {
-      const blocked = options.sendBlocked?.() ?? null;
+      const blocked = (await options.sendBlocked?.()) ?? null;
       if (blocked !== null) throw new ToolError(blocked);
       if (client.friendsKnown() && !client.friends().some((f) => f.username === peer)) {
         throw new ToolError(`You are not friends with ${peer}.`);

@@ -68,10 +68,14 @@ export async function startMcp(config: McpConfig, overrides: StartOverrides = {}
     return holder ? ` (pid ${holder.pid})` : '';
   };
   const agent = createAgent(client, {
-    sendBlocked: () =>
-      storage.isHeld()
-        ? null
-        : `This Parley MCP server cannot send yet: its data folder ${config.dataDir} is held by another Parley MCP process${holderNote()}.`,
+    sendBlocked: async () => {
+      // Right after start the first try at the lock may still be under way: give it a moment.
+      for (let i = 0; i < 40 && !storage.isHeld() && storage.holder() === null; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      if (storage.isHeld()) return null;
+      return `This Parley MCP server cannot send yet: its data folder ${config.dataDir} is held by another Parley MCP process${holderNote()}. Stop that one, or give this one another PARLEY_DATA_DIR.`;
+    },
   });
   const feed = createChangeFeed(client);
   let opened = false;

@@ -84,7 +84,10 @@ describe('the automation server across failures', () => {
     try {
       // Its first request opens the outbox; the kept message goes out by itself.
       await second.client.callTool({ name: 'get_status', arguments: {} });
-      await until(async () => (await bobsMessages()).some((m) => m.content === 'survives a crash'), 'the resend');
+      await until(
+        async () => (await bobsMessages()).some((m) => m.content === 'survives a crash'),
+        'the resend',
+      );
       await new Promise((r) => setTimeout(r, 500));
       const copies = (await bobsMessages()).filter((m) => m.content === 'survives a crash');
       expect(copies).toHaveLength(1);
@@ -106,8 +109,15 @@ describe('the automation server across failures', () => {
       await parley.stop();
       await new Promise((r) => setTimeout(r, 500));
       await parley.start();
-      await api(parley.baseUrl, '/api/messages', { to: 'alice', content: 'after the restart', clientId: `r-${Date.now()}` }, tokens.bobToken);
-      const result = (await waiting) as { structuredContent: { messages: { content: string }[]; timedOut: boolean } };
+      await api(
+        parley.baseUrl,
+        '/api/messages',
+        { to: 'alice', content: 'after the restart', clientId: `r-${Date.now()}` },
+        tokens.bobToken,
+      );
+      const result = (await waiting) as {
+        structuredContent: { messages: { content: string }[]; timedOut: boolean };
+      };
       expect(result.structuredContent.timedOut).toBe(false);
       expect(result.structuredContent.messages.map((m) => m.content)).toContain('after the restart');
     } finally {
@@ -126,7 +136,6 @@ describe('the automation server across failures', () => {
         arguments: { peer: 'bob', content: 'from the second' },
       })) as { isError?: boolean; content: { text: string }[] };
       expect(refused.isError).toBe(true);
-      console.log("REFUSED", refused.content[0]?.text);
       expect(refused.content[0]?.text).toMatch(/held by another Parley MCP process \(pid \d+\)/);
       await first.client.close();
       await until(async () => {
@@ -168,10 +177,7 @@ describe('stopping', () => {
       } as ParleyApi & { close(): Promise<void> };
     };
     const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    const config = readConfig(
-      { ...baseEnv(dataDir), MCP_PORT: '0', PARLEY_TRACE: tracePath },
-      ['--http'],
-    );
+    const config = readConfig({ ...baseEnv(dataDir), MCP_PORT: '0', PARLEY_TRACE: tracePath }, ['--http']);
     const mcp = await startMcp(config, { api: counting(), log: () => {} });
     const live = new Set<{ getSnapshot(): { status: string } }>();
     mcp.client.actor.system.inspect((e) => {
@@ -186,7 +192,9 @@ describe('stopping', () => {
     expect(Date.now() - started).toBeLessThan(3000);
     expect(inFlight).toBe(0);
     expect(mcp.client.actor.getSnapshot().status).toBe('stopped');
-    const children = Object.values(mcp.client.actor.getSnapshot().children) as { getSnapshot(): { status: string } }[];
+    const children = Object.values(mcp.client.actor.getSnapshot().children) as {
+      getSnapshot(): { status: string };
+    }[];
     expect(children.filter((c) => c.getSnapshot().status === 'active')).toEqual([]);
     expect([...live].filter((a) => a.getSnapshot().status === 'active')).toEqual([]);
     const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
