@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ParleyServer, ROOT, registerPair, spawnMcp, startParley, tempDir } from './processes';
+import { api, type ParleyServer, ROOT, registerPair, spawnMcp, startParley, tempDir } from './processes';
 
 let parley: ParleyServer;
 let tokens: { aliceToken: string; bobToken: string };
@@ -62,6 +62,59 @@ describe('the automation server over stdio', () => {
       await client.close();
     }
   });
+
+  it.each([
+    ['2025 era', {}],
+    ['2026-07-28 era', { versionNegotiation: { mode: { pin: '2026-07-28' as const } } }],
+  ])(
+    'tells a subscriber of a new message and keeps two sends in call order, in the %s',
+    async (era, options) => {
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: ['--import', 'tsx', 'src/mcp/main.ts'],
+        env: { ...(process.env as Record<string, string>), ...env() },
+        cwd: ROOT,
+        stderr: 'pipe',
+      });
+      const client = new Client({ name: 'stdio-test', version: '1.0.0' }, options);
+      await client.connect(transport);
+      try {
+        const updates: string[] = [];
+        client.setNotificationHandler('notifications/resources/updated', (n) => {
+          updates.push(n.params.uri);
+        });
+        const uri = 'parley://conversations/bob';
+        if (era === '2025 era') await client.subscribeResource({ uri });
+        else await client.listen({ resourceSubscriptions: [uri] });
+        await client.callTool({ name: 'read_messages', arguments: { peer: 'bob' } });
+        await api(
+          parley.baseUrl,
+          '/api/messages',
+          { to: 'alice', content: `to the subscriber ${era}`, clientId: `s-${era}` },
+          tokens.bobToken,
+        );
+        const end = Date.now() + 15_000;
+        while (!updates.includes(uri) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+        expect(updates).toContain(uri);
+
+        const tag = Date.now().toString(36);
+        const [a, b] = await Promise.all([
+          client.callTool({ name: 'send_message', arguments: { peer: 'bob', content: `first ${tag}` } }),
+          client.callTool({ name: 'send_message', arguments: { peer: 'bob', content: `second ${tag}` } }),
+        ]);
+        expect([a.isError, b.isError]).toEqual([undefined, undefined]);
+        const response = await fetch(`${parley.baseUrl}/api/messages?peer=alice&limit=500`, {
+          headers: { authorization: `Bearer ${tokens.bobToken}` },
+        });
+        const order = ((await response.json()) as { content: string }[])
+          .map((m) => m.content)
+          .filter((c) => c.endsWith(tag));
+        expect(order).toEqual([`first ${tag}`, `second ${tag}`]);
+      } finally {
+        await client.close();
+      }
+    },
+  );
 
   it('writes nothing but protocol frames on stdout', async () => {
     const mcp = spawnMcp(env());
