@@ -286,7 +286,10 @@ export function createAgent(client: ParleyClient, options: AgentOptions = {}) {
       const collect = (): (MessageResult & { peer: string })[] => {
         const found: (MessageResult & { peer: string })[] = [];
         for (const f of relevant(client.friends())) {
-          if ((f.lastMessageId ?? 0) <= cursor && !releases.has(f.username)) continue;
+          // A named peer's conversation is held open from the start: when polling, it is fetched every 2 s
+          // rather than found at the friends list's next poll (10 s).
+          const named = args.peer !== undefined;
+          if (!named && (f.lastMessageId ?? 0) <= cursor && !releases.has(f.username)) continue;
           if (!releases.has(f.username)) releases.set(f.username, hold(f.username));
           const conversation = client.watched(f.username);
           if (!conversation?.loaded) continue;
