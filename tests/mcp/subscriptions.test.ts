@@ -110,6 +110,21 @@ describe.each(ERAS)('resource notifications (%s era)', (era) => {
   });
 });
 
+describe('2025 sessions', () => {
+  it('keep their own subscriptions: two sessions at once, each told only of what it subscribed to', async () => {
+    const one = await world.connect('legacy');
+    const two = await world.connect('legacy');
+    expect(world.mcp.sessionCount()).toBe(2);
+    const first = await subscribe(one, 'legacy', [FRIENDS_URI]);
+    const second = await subscribe(two, 'legacy', [conversationUri('bob')]);
+    world.bob.send('alice', 'for both sessions');
+    await until(() => first.updates.length > 0 && second.updates.length > 0, 'both sessions to hear');
+    await new Promise((r) => setTimeout(r, 700));
+    expect(new Set(first.updates)).toEqual(new Set([FRIENDS_URI]));
+    expect(new Set(second.updates)).toEqual(new Set([conversationUri('bob')]));
+  });
+});
+
 describe('the change feed', () => {
   it('lets a listener unsubscribe itself and subscribe another while it is being called', async () => {
     const { feed, alice, bob } = world;
