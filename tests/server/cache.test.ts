@@ -64,6 +64,20 @@ describe('the store cache', () => {
     expect(await cached.findToken('tokenid')).toBeNull();
   });
 
+  it('trusts a cached token no longer than a store shared by instances allows (its tokenTrustMs)', async () => {
+    const clock = testClock();
+    const inner = openSqliteStore(':memory:');
+    const cached = withCache({ ...inner, tokenTrustMs: 500 }, { now: clock.now });
+    const alice = await cached.createUser('alice', 'h', 1);
+    await cached.createToken('tokenid', alice!.id, Buffer.alloc(32), 1);
+    await cached.findToken('tokenid');
+    await inner.revokeToken('tokenid');
+    clock.advance(499);
+    expect(await cached.findToken('tokenid')).not.toBeNull();
+    clock.advance(1);
+    expect(await cached.findToken('tokenid')).toBeNull();
+  });
+
   it('does not remember that two users are not friends, so a new friendship counts at once', async () => {
     const { store } = counted();
     const other = withCache(store, { now: Date.now });

@@ -6,8 +6,9 @@ export interface CacheOptions {
   /** Entries kept per cache; the least recently used go first. */
   maxEntries?: number;
   /**
-   * How long a token is trusted without asking the store again. Revocation through this process clears it
-   * at once; the limit only bounds how long another instance's logout could go unseen.
+   * How long a token is trusted without asking the store again (default: the store's `tokenTrustMs`, else
+   * 60 s). Revocation through this process clears it at once; the limit only bounds how long another
+   * instance's logout could go unseen.
    */
   tokenTtlMs?: number;
 }
@@ -44,7 +45,7 @@ function lru<K, V>(max: number) {
  */
 export function withCache(store: Store, options: CacheOptions): Store {
   const max = options.maxEntries ?? 10_000;
-  const ttl = options.tokenTtlMs ?? 60_000;
+  const ttl = options.tokenTtlMs ?? store.tokenTrustMs ?? 60_000;
   const tokens = lru<string, { record: TokenRecord; until: number }>(max);
   const users = lru<string, UserRecord>(max);
   const friendships = lru<string, true>(max * 4);

@@ -1,10 +1,10 @@
 import type { Awaitable } from '../awaitable';
 
 /**
- * Everything the server keeps, behind one interface. The SQLite store implements it today; a PostgreSQL
- * store is planned as a second implementation, which is why every method may answer with a promise even
- * though better-sqlite3 is synchronous. The reads every request makes (token, user, friendship, version)
- * are Awaitable: the cache (cached.ts) and the SQLite store answer them at once.
+ * Everything the server keeps, behind one interface, implemented by the SQLite store (sqlite.ts, one
+ * process) and the PostgreSQL store (postgres.ts, shared by several instances). Every method may answer
+ * with a promise; the reads every request makes (token, user, friendship, version) are Awaitable: the
+ * cache (cached.ts) and the SQLite store answer them at once.
  */
 
 export interface UserRecord {
@@ -60,6 +60,13 @@ export interface ReadPage {
 }
 
 export interface Store {
+  /**
+   * How long the cache in front of the store (cached.ts) may go on trusting a token it read. Absent when
+   * this process makes every change (SQLite); a store that other instances share sets it, since a logout
+   * through another instance is not seen here.
+   */
+  readonly tokenTrustMs?: number;
+
   /** Creates the user, or answers null when the (lower-case) name is taken. */
   createUser(username: string, passwordHash: string, now: number): Promise<UserRecord | null>;
   // The reads of every request may answer at once (Awaitable) when the value is in memory.
