@@ -22,6 +22,18 @@ export default defineConfig({
         },
       },
       {
+        // The route suites again, every app on PostgreSQL (a throw-away server per file, a database per app).
+        extends: true,
+        test: {
+          name: 'server-pg',
+          include: ['tests/server/{status-auth,friends,messages,errors,events,presence}.test.ts'],
+          environment: 'node',
+          setupFiles: ['tests/server/pg/routes-setup.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 90_000,
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'core',

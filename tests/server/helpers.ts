@@ -1,5 +1,16 @@
 import { type AppDeps, createApp, type ParleyApp } from '../../src/server/app';
 import { openSqliteStore } from '../../src/server/store/sqlite';
+import type { Store } from '../../src/server/store/store';
+
+let openDefaultStore: () => Promise<Store> = async () => openSqliteStore(':memory:');
+
+/**
+ * Changes the store `makeApp` opens when a test names none: the `server-pg` project runs the route suites
+ * on PostgreSQL this way (tests/server/pg/routes-setup.ts).
+ */
+export function setDefaultStore(open: () => Promise<Store>): void {
+  openDefaultStore = open;
+}
 
 /** A controllable clock: tests move time instead of waiting for it. */
 export function testClock(start = 1_764_000_000_000) {
@@ -12,10 +23,13 @@ export function testClock(start = 1_764_000_000_000) {
   };
 }
 
-/** An app on a fresh in-memory database, with cheap password hashing and no background timers. */
+/**
+ * An app on a fresh database (SQLite in memory, unless setDefaultStore said otherwise), with cheap password
+ * hashing and no background timers.
+ */
 export async function makeApp(overrides: Partial<AppDeps> = {}): Promise<ParleyApp> {
   return createApp({
-    store: openSqliteStore(':memory:'),
+    store: overrides.store ?? (await openDefaultStore()),
     hashing: { cost: 1024 },
     presenceSweepMs: 0,
     ...overrides,
