@@ -4,10 +4,15 @@ export interface ServerConfig {
   host: string;
   port: number;
   dbPath: string;
+  /** A PostgreSQL URL: the data lives there (several instances may share it) instead of in `dbPath`. */
+  databaseUrl: string | null;
   allowedHosts: string[];
 }
 
-/** Reads HOST, PORT, DB_PATH and ALLOWED_HOSTS; a bad value stops start-up with a sentence, not a stack trace. */
+/**
+ * Reads HOST, PORT, DB_PATH, DATABASE_URL and ALLOWED_HOSTS; a bad value stops start-up with a sentence,
+ * not a stack trace.
+ */
 export function readConfig(env: NodeJS.ProcessEnv): ServerConfig {
   const host = env.HOST?.trim() || '127.0.0.1';
   const portText = env.PORT?.trim() || '8080';
@@ -16,11 +21,24 @@ export function readConfig(env: NodeJS.ProcessEnv): ServerConfig {
     throw new Error(`PORT must be a number from 0 to 65535 (0 picks a free port), not "${env.PORT}".`);
   }
   const dbPath = env.DB_PATH?.trim() || './data/parley.db';
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  // The value is not repeated in the sentence: it may hold a password.
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\/./.test(databaseUrl)) {
+    throw new Error(
+      'DATABASE_URL must be a PostgreSQL URL: postgres://user:password@host:5432/database (or postgresql://).',
+    );
+  }
   const extra = (env.ALLOWED_HOSTS ?? '')
     .split(',')
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
-  return { host, port, dbPath, allowedHosts: [host.toLowerCase(), ...extra, ...wildcardNames(host)] };
+  return {
+    host,
+    port,
+    dbPath,
+    databaseUrl,
+    allowedHosts: [host.toLowerCase(), ...extra, ...wildcardNames(host)],
+  };
 }
 
 /** Bound to every interface, the server answers to this machine's own addresses too. */

@@ -1,14 +1,30 @@
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app';
-import { readConfig } from './config';
+import { readConfig, type ServerConfig } from './config';
+import { openPostgresStore } from './store/postgres';
 import { openSqliteStore } from './store/sqlite';
+import type { Store } from './store/store';
 
 /** How long a graceful stop may take before the process exits anyway. */
 const SHUTDOWN_LIMIT_MS = 5000;
 
+/** PostgreSQL when DATABASE_URL names a database (shared by every instance), else the SQLite file. */
+async function openStore(config: ServerConfig): Promise<Store> {
+  if (config.databaseUrl === null) return openSqliteStore(config.dbPath);
+  try {
+    return await openPostgresStore(config.databaseUrl);
+  } catch (error) {
+    // Where, without the user and password.
+    const url = URL.canParse(config.databaseUrl) ? new URL(config.databaseUrl) : null;
+    const where = url ? ` ${url.host}${url.port ? '' : ':5432'}${url.pathname}` : '';
+    const why = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
+    throw new Error(`The PostgreSQL database${where} could not be opened: ${why}.`);
+  }
+}
+
 async function main() {
   const config = readConfig(process.env);
-  const store = openSqliteStore(config.dbPath);
+  const store = await openStore(config);
   const app = await createApp({
     store,
     allowedHosts: config.allowedHosts,

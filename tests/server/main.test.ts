@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testPostgres } from './pg/stores';
 import { openStream } from './sse';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -48,7 +49,8 @@ afterEach(async () => {
 
 function spawnServer(env: Record<string, string>): Server {
   const base = { ...process.env };
-  for (const name of ['HOST', 'PORT', 'DB_PATH', 'ALLOWED_HOSTS', 'LOG_LEVEL']) delete base[name];
+  for (const name of ['HOST', 'PORT', 'DB_PATH', 'DATABASE_URL', 'ALLOWED_HOSTS', 'LOG_LEVEL'])
+    delete base[name];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
     cwd: ROOT,
     env: { ...base, DB_PATH: join(dir, 'parley.db'), ...env },
@@ -87,8 +89,8 @@ async function firstLine(server: Server): Promise<string> {
   return server.stdout[0] as string;
 }
 
-async function startServer(): Promise<{ server: Server; url: string }> {
-  const server = spawnServer({ PORT: '0' });
+async function startServer(env: Record<string, string> = {}): Promise<{ server: Server; url: string }> {
+  const server = spawnServer({ PORT: '0', ...env });
   const line = await firstLine(server);
   expect(line).toMatch(/^Parley listening on http:\/\/127\.0\.0\.1:\d+$/);
   return { server, url: line.slice('Parley listening on '.length) };
@@ -248,6 +250,86 @@ describe('the server entry point (tsx src/server/main.ts)', () => {
       expect(lines[0]).toMatch(/^[A-Z].*[.!]$/);
       expect(err).not.toMatch(/\n\s+at |Error:|\.ts:\d+/);
       expect(server.stdout.join('')).toBe('');
+    },
+    START_TIMEOUT_MS,
+  );
+});
+
+/** A start-up that fails: one sentence on stderr, no stack trace, nothing on stdout, a non-zero exit. */
+async function expectRefusedStart(server: Server): Promise<string> {
+  const exit = await server.exited;
+  expect(exit.code).not.toBe(0);
+  expect(exit.code).not.toBeNull();
+  const err = server.stderr();
+  const lines = err.split('\n').filter((line) => line.trim() !== '');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^[A-Z].*[.!]$/);
+  expect(err).not.toMatch(/\n\s+at |Error:|\.ts:\d+/);
+  expect(server.stdout.join('')).toBe('');
+  return lines[0] as string;
+}
+
+describe('DATABASE_URL', () => {
+  const pg = testPostgres();
+
+  it(
+    'keeps the data in PostgreSQL: an account and a message made through one server are there on a second one',
+    async () => {
+      const env = { DATABASE_URL: await pg.createDatabase() };
+      // Both start at once on the empty database: one migrates it, the other waits for that.
+      const [one, two] = await Promise.all([startServer(env), startServer(env)]);
+      const alice = await json(`${one.url}/api/register`, {
+        method: 'POST',
+        body: { username: 'alice', password: 'correct horse' },
+      });
+      expect(alice.status).toBe(201);
+      const bob = await json(`${two.url}/api/register`, {
+        method: 'POST',
+        body: { username: 'bob', password: 'correct horse' },
+      });
+      expect(bob.status).toBe(201);
+      const token = alice.body.token as string;
+      expect(
+        (await json(`${two.url}/api/friends`, { method: 'POST', body: { username: 'bob' }, token })).status,
+      ).toBe(201);
+      const sent = await json(`${one.url}/api/messages`, {
+        method: 'POST',
+        body: { to: 'bob', content: 'hello from one', clientId: 'c-1' },
+        token,
+      });
+      expect(sent.status).toBe(201);
+      const login = await json(`${two.url}/api/login`, {
+        method: 'POST',
+        body: { username: 'bob', password: 'correct horse' },
+      });
+      expect(login.status).toBe(200);
+      const read = await request(`${two.url}/api/messages?peer=alice`, {
+        headers: { authorization: `Bearer ${login.body.token as string}` },
+        dispatcher: agent,
+      });
+      expect(read.statusCode).toBe(200);
+      expect(await read.body.json()).toMatchObject([{ id: sent.body.id, content: 'hello from one' }]);
+    },
+    START_TIMEOUT_MS * 2 + 20_000,
+  );
+
+  it(
+    'refuses a value that is not a PostgreSQL URL with a sentence that does not repeat it',
+    async () => {
+      const line = await expectRefusedStart(spawnServer({ DATABASE_URL: 'mysql://root:s3cret@db/parley' }));
+      expect(line).toMatch(/DATABASE_URL/);
+      expect(line).not.toMatch(/s3cret/);
+    },
+    START_TIMEOUT_MS,
+  );
+
+  it(
+    'says which database could not be opened when nothing answers there, without its password',
+    async () => {
+      const server = spawnServer({ DATABASE_URL: 'postgres://parley:s3cret@127.0.0.1:1/parley' });
+      const line = await expectRefusedStart(server);
+      expect(line).toMatch(/PostgreSQL database 127\.0\.0\.1:1\/parley could not be opened/);
+      expect(line).not.toMatch(/s3cret/);
     },
     START_TIMEOUT_MS,
   );
