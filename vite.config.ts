@@ -8,6 +8,8 @@ export default defineConfig({
   root,
   plugins: [react()],
   publicDir: fileURLToPath(new URL('./public', import.meta.url)),
+  // npm start and npm run build (scripts/build-ui.ts) pass an outDir of their own, a new folder in dist.builds/;
+  // a bare `vite build` would empty the build that dist points at while servers use it.
   build: { outDir: fileURLToPath(new URL('./dist', import.meta.url)), emptyOutDir: true },
   test: {
     root: fileURLToPath(new URL('.', import.meta.url)),

@@ -1,6 +1,6 @@
 // `npm run bench:ui`: a bounded, loopback-only benchmark of the web UI in headless Chromium. Not a test.
 //
-// The production build (dist/, rebuilt with `npm run build` when missing or older than its sources: build.ts)
+// The production build (dist/, rebuilt as `npm start` does when missing or stale: build.ts)
 // is served by the real server in a child process of its own (serve.ts), on a temp SQLite file, seeded with a
 // 10,000-message conversation between alice and bob (seeding.ts).
 //
@@ -46,7 +46,7 @@ const SERVE = fileURLToPath(new URL('serve.ts', import.meta.url));
 
 async function main() {
   const startedAt = new Date();
-  const build = ensureBuild();
+  const build = await ensureBuild();
   ensureResultsDir();
   const tempDir = scratchDir('parley-bench-ui-');
 

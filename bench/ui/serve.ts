@@ -4,6 +4,7 @@
 // Usage: node --import tsx bench/ui/serve.ts '<UiServeOptions as JSON>'; prints one JSON line, UiServeReady.
 import { createApp } from '../../src/server/app';
 import { openSqliteStore } from '../../src/server/store/sqlite';
+import { pinServedBuild } from '../../src/server/uiBuild';
 import { listen, runChild, SETUP_HASHING, serveUntilStopped } from '../serve/child';
 import { seedConversation, type UiServeOptions, type UiServeReady } from './seeding';
 
@@ -11,7 +12,8 @@ async function main() {
   const options = JSON.parse(process.argv[2] ?? '{}') as UiServeOptions;
   const app = await createApp({
     store: openSqliteStore(options.dbPath),
-    staticDir: options.staticDir,
+    // The build dist/ points at now, pinned as src/server/main.ts does.
+    staticDir: pinServedBuild(options.staticDir)?.dir ?? null,
     // Cheap hashing: signing in is not what is measured.
     hashing: SETUP_HASHING,
     // The burst is 50 messages/s from one sender; the default limit (20/s) would refuse most of it.

@@ -4,7 +4,7 @@
  * enough for that: it leaves out eventless (`always`) transitions, holds state nodes where ids belong, and
  * higher-order guards (`not(…)`, `and(…)`) are functions that vanish in JSON.
  */
-import type { AnyStateMachine } from 'xstate';
+import { type AnyStateMachine, and, not, or } from 'xstate';
 
 export type StateType = 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
 
@@ -132,18 +132,27 @@ function actionName(action: unknown): string {
   return typeof a?.name === 'string' && a.name !== '' ? a.name : 'inline';
 }
 
+/**
+ * xstate's own check of each higher-order guard, to tell them apart by: not by the function's name, which a
+ * minifier changes (the web build's `not(…)` is named `t`), so a trace from the browser and one from Node
+ * would name the same guard differently.
+ */
+const checkOf = (guard: unknown) => (guard as { check?: unknown }).check;
+const HIGHER_ORDER = new Map<unknown, (inner: (string | null)[]) => string>([
+  [checkOf(not('a')), (inner) => `!${inner.join(', ')}`],
+  [checkOf(and(['a', 'b'])), (inner) => inner.join(' && ')],
+  [checkOf(or(['a', 'b'])), (inner) => inner.join(' || ')],
+]);
+
 /** `isOnline`, `!shouldPoll` for `not('shouldPoll')`, `in(list.loading)` for `stateIn`. */
 export function guardName(guard: unknown): string | null {
   if (guard === undefined || guard === null) return null;
   if (typeof guard === 'string') return guard;
-  // Higher-order guards are functions named after their helper, holding what they combine.
+  // Higher-order guards are functions holding what they combine, checked by xstate's check for their kind.
   const g = guard as { type?: unknown; name?: string; guards?: unknown[]; stateValue?: unknown };
   const inner = (g.guards ?? []).map(guardName);
-  if (typeof guard === 'function' && g.guards) {
-    if (g.name === 'not') return `!${inner.join(', ')}`;
-    if (g.name === 'and') return inner.join(' && ');
-    if (g.name === 'or') return inner.join(' || ');
-  }
+  const combine = typeof guard === 'function' && g.guards ? HIGHER_ORDER.get(checkOf(guard)) : undefined;
+  if (combine) return combine(inner);
   if (typeof guard === 'function' && 'stateValue' in g)
     return `in(${typeof g.stateValue === 'string' ? g.stateValue : JSON.stringify(g.stateValue)})`;
   if (typeof g.type === 'string') return g.type;

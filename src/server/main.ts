@@ -4,6 +4,7 @@ import { readConfig, type ServerConfig } from './config';
 import { openPostgresStore } from './store/postgres';
 import { openSqliteStore } from './store/sqlite';
 import type { Store } from './store/store';
+import { pinServedBuild } from './uiBuild';
 
 /** How long a graceful stop may take before the process exits anyway. */
 const SHUTDOWN_LIMIT_MS = 5000;
@@ -25,10 +26,14 @@ async function openStore(config: ServerConfig): Promise<Store> {
 async function main() {
   const config = readConfig(process.env);
   const store = await openStore(config);
+  // The build `dist` points at now, by its real path: @fastify/static lists its files once, at start, so a
+  // build swapped in later (another instance's `npm start`) reaches this one only when it restarts. The
+  // folder is pinned, so no later build removes it while this process runs.
+  const served = pinServedBuild(fileURLToPath(new URL('../../dist', import.meta.url)));
   const app = await createApp({
     store,
     allowedHosts: config.allowedHosts,
-    staticDir: fileURLToPath(new URL('../../dist', import.meta.url)),
+    staticDir: served?.dir ?? null,
     // Quiet until listening, so the URL is the first line printed; requests are logged after that.
     logger: {
       level: 'warn',

@@ -159,7 +159,7 @@ describe('the inspector in the browser', () => {
     }
     expect(first).toBeGreaterThanOrEqual(0);
     expect(first).toBeLessThan(last - 1);
-    expect(await snapshotValue(page)).toBe('restoring');
+    expect(await snapshotValue(page)).toEqual({ restoring: 'session' });
     expect(await snapshot(page).textContent()).not.toContain('signedIn');
     await expect.poll(() => activeStates(page)).toContain('app.restoring');
     console.info(`replay: ${last + 1} events; the root's first state at step ${first + 1}`);

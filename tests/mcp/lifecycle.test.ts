@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiFailure, ParleyApi } from '../../machines/ports';
+import type { ParleyApi } from '../../machines/ports';
 import { createNodeApiClient } from '../../src/api/node';
 import { readConfig } from '../../src/mcp/config';
 import { startMcp } from '../../src/mcp/process';
@@ -204,5 +204,3 @@ describe('stopping', () => {
     expect(trace.events.length).toBeGreaterThan(0);
   });
 });
-
-export type { ApiFailure };
