@@ -24,7 +24,7 @@ export default defineConfig({
         },
       },
       {
-        // The route suites again, every app on PostgreSQL (a throw-away server per file, a database per app).
+        // The route suites again, every app on PostgreSQL (a throw-away server per file, a schema per app).
         extends: true,
         test: {
           name: 'server-pg',
