@@ -42,6 +42,12 @@ import {
   WARMUP_CALLS,
 } from './settings';
 
+/** Which sample a nearest-rank p99 of `n` is, in words. */
+function p99Rank(n: number): string {
+  const fromTop = n - Math.ceil(0.99 * n) + 1;
+  return `of ${n} samples the p99 is the ${fromTop === 1 ? 'largest' : `${fromTop}th largest`}`;
+}
+
 const pressure = (p: number | null) =>
   p === null ? '' : `; CPU pressure (PSI some, avg60) ${p.toFixed(0)} %`;
 
@@ -62,7 +68,8 @@ async function main() {
   console.log(
     `Round trips: ${WARMUP_CALLS} warm-up + ${LIST_CALLS} list_friends and ping, ${SEND_CALLS} send_message on each path, ` +
       'sequential, in alternation with the same call made on the agent directly (what the tool calls). ' +
-      `Wake-ups: ${WAKE_WARMUP} warm-up + ${WAKE_SAMPLES}, bob's send() ${WAIT_SETTLE_MS} ms after the wait began → the wait's answer here.`,
+      `Wake-ups: ${WAKE_WARMUP} warm-up + ${WAKE_SAMPLES} on each path and directly, bob's send() ${WAIT_SETTLE_MS} ms after the wait began → the wait's answer here ` +
+      `(${p99Rank(WAKE_SAMPLES)}).`,
   );
   console.log(`Database and data folders in ${scratch}.`);
   console.log(

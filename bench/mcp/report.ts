@@ -112,7 +112,7 @@ export function details(phase: PhaseResult): string[] {
   const directSend = spread(directOf(phase.send.results).times);
   const directWake = spread(directOf(phase.wake).times);
   lines.push(
-    `${phase.key}: the automation server answered its first request ${(phase.startMs / 1000).toFixed(1)} s after it was started. ` +
+    `${phase.key}: the automation server was started and its clients connected in ${(phase.startMs / 1000).toFixed(1)} s. ` +
       `Direct agent calls in this phase: friends() p50 ${t(directList.p50)} / p99 ${t(directList.p99)}; ` +
       `sendMessage() p50 ${t(directSend.p50)} / p99 ${t(directSend.p99)}; ` +
       `waitForMessages() wake-up p50 ${t(directWake.p50)} / p99 ${t(directWake.p99)} / max ${t(directWake.max)}.`,
