@@ -102,6 +102,13 @@ async function setUp(app: ParleyApp): Promise<Pick<ServeReady, 'tokens' | 'info'
       }
       return { tokens, info: { readers } };
     }
+    case 'pair': {
+      // alice and bob, friends, with no messages: the automation server acts as alice (bench/mcp/).
+      await register(app, tokens, 'alice');
+      await register(app, tokens, 'bob');
+      await befriend(app, tokens, 'alice', 'bob');
+      return { tokens, info: {} };
+    }
     case 'none':
       return { tokens, info: {} };
     default:

@@ -1,8 +1,11 @@
 /** What the benchmark server (bench/serve/index.ts) is told on its command line, and what it answers. */
 import type { AppDeps } from '../../src/server/app';
 
-/** `none`: no accounts; the load generator's own clients register (bench/clients/). */
-export type Setup = 'poll' | 'sends' | 'fanout' | 'fanout-many' | 'none';
+/**
+ * `none`: no accounts; the load generator's own clients register (bench/clients/). `pair`: alice and bob,
+ * friends, nothing else (bench/mcp/).
+ */
+export type Setup = 'poll' | 'sends' | 'fanout' | 'fanout-many' | 'pair' | 'none';
 
 export interface ServeOptions {
   setup: Setup;
