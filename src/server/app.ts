@@ -26,6 +26,10 @@ import type { Store } from './store/store';
 export interface AppDeps {
   store: Store;
   hub?: Hub;
+  /**
+   * The clock (default `Date.now`). Given one, the app keeps its rate limits in memory on it, even over a
+   * store that could share them (those run on the wall clock).
+   */
   now?: () => number;
   /** Fastify's logger options; off unless given. Tokens and passwords are redacted either way. */
   logger?: FastifyServerOptions['logger'];
@@ -54,7 +58,15 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
   // Tokens, users and friendships are read on every request and seldom change: kept in memory.
   const store = withCache(deps.store, { now });
   const presence = createPresence({ store, hub, now, windowMs: deps.presenceWindowMs });
+  const sendRate = deps.sendRate ?? { capacity: 40, perSecond: 20 };
   const loginFailures = deps.loginFailures ?? { capacity: 10, perSecond: 10 / 60 };
+  const loginWindow = {
+    limit: loginFailures.capacity,
+    windowMs: Math.round((loginFailures.capacity / loginFailures.perSecond) * 1000),
+  };
+  // A store that several instances share keeps the limits for all of them (per user in total). Those run
+  // on the wall clock, so an app given a clock of its own (a test's) keeps its limits in memory, on that clock.
+  const shared = deps.now === undefined ? deps.store.sharedLimits : undefined;
   const ctx: ServerContext = {
     store,
     hub,
@@ -62,12 +74,8 @@ export async function createApp(deps: AppDeps): Promise<ParleyApp> {
     now,
     version: pkg.version,
     hashing: deps.hashing ?? DEFAULT_HASHING,
-    sendLimiter: createRateLimiter({ ...(deps.sendRate ?? { capacity: 40, perSecond: 20 }), now }),
-    loginLimiter: createWindowLimiter({
-      limit: loginFailures.capacity,
-      windowMs: Math.round((loginFailures.capacity / loginFailures.perSecond) * 1000),
-      now,
-    }),
+    sendLimiter: shared ? shared.sends(sendRate) : createRateLimiter({ ...sendRate, now }),
+    loginLimiter: shared ? shared.failedLogins(loginWindow) : createWindowLimiter({ ...loginWindow, now }),
     keepAliveMs: deps.keepAliveMs ?? 15_000,
     secretCheck: createSecretCheck(),
   };

@@ -1,18 +1,39 @@
+import type { Awaitable } from './awaitable';
+
 /**
- * Token buckets keyed by user or name: `capacity` tokens, refilled at `perSecond`. `take` spends one and
- * answers 0, or answers the seconds to wait (for `Retry-After`) and spends nothing.
+ * A rate limit keyed by user or name. `take` spends one and answers 0, or answers the seconds to wait (for
+ * `Retry-After`). The in-memory limiters below answer at once; the ones PostgreSQL keeps for several
+ * instances (store/pg-limits.ts) answer with promises.
  */
 export interface RateLimiter {
-  take(key: string | number): number;
+  take(key: string | number): Awaitable<number>;
   /** The seconds to wait before `take` could succeed, without spending. */
+  peek(key: string | number): Awaitable<number>;
+}
+
+/** A limiter kept in this process: it answers without a promise. */
+export interface MemoryRateLimiter extends RateLimiter {
+  take(key: string | number): number;
   peek(key: string | number): number;
 }
+
+/** Limits that a store shared by several instances keeps for all of them (see store/pg-limits.ts). */
+export interface SharedLimits {
+  /** Sends per user: a burst of `capacity`, `perSecond` on average (see pg-limits.ts for how closely). */
+  sends(opts: { capacity: number; perSecond: number }): RateLimiter;
+  /** Failed logins per username: at most `limit` in a window of `windowMs`. */
+  failedLogins(opts: { limit: number; windowMs: number }): RateLimiter;
+}
+
+/**
+ * Token buckets: `capacity` tokens, refilled at `perSecond`. A refused `take` spends nothing.
+ */
 
 export function createRateLimiter(opts: {
   capacity: number;
   perSecond: number;
   now: () => number;
-}): RateLimiter {
+}): MemoryRateLimiter {
   const buckets = new Map<string | number, { tokens: number; at: number }>();
   const fullAfterMs = (opts.capacity / opts.perSecond) * 1000;
 
@@ -51,7 +72,7 @@ export function createWindowLimiter(opts: {
   limit: number;
   windowMs: number;
   now: () => number;
-}): RateLimiter {
+}): MemoryRateLimiter {
   const logs = new Map<string | number, number[]>();
 
   /** The key's takes still inside the window, oldest first (at most `limit` of them). */

@@ -2,14 +2,16 @@
  * What the PostgreSQL store adds over the contract both stores keep (store-contract.test.ts): several
  * instances on one database. Migrations run once however many start at once; a poll never skips a message
  * that commits after it with a smaller id; a send through one instance changes the ETag that every other
- * one answers; a logout through one is refused by all within a second.
+ * one answers; a logout through one is refused by all within a second; the send and failed-login limits
+ * count what went through every instance.
  */
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ParleyApp } from '../../src/server/app';
+import type { AppDeps, ParleyApp } from '../../src/server/app';
 import { migratePostgres, PG_MIGRATIONS } from '../../src/server/store/pg-migrations';
 import { openPostgresStore } from '../../src/server/store/postgres';
 import type { Store } from '../../src/server/store/store';
+import { expectError, postJson } from './contract-helpers';
 import { bearer, befriend, makeApp, register, send } from './helpers';
 import { testPostgres } from './pg/stores';
 
@@ -39,8 +41,8 @@ function client(url: string): postgres.Sql {
 }
 
 /** A whole server on the database, as one of several instances (its own hub, presence and caches). */
-async function instance(url: string): Promise<ParleyApp> {
-  const app = await makeApp({ store: await openPostgresStore(url, { max: 4 }) });
+async function instance(url: string, deps: Partial<AppDeps> = {}): Promise<ParleyApp> {
+  const app = await makeApp({ ...deps, store: await openPostgresStore(url, { max: 4 }) });
   apps.push(app);
   return app;
 }
@@ -245,5 +247,47 @@ describe('several instances on one database', () => {
     }
     expect(refusedAt, 'the other instance still accepted the token 3 s after the logout').toBeDefined();
     expect(refusedAt! - loggedOutAt).toBeLessThanOrEqual(1000);
+  });
+});
+
+describe('rate limits shared by several instances', () => {
+  it('refuse sends through a second instance once a user spent the burst of 40 through the first', async () => {
+    // The burst is the default 40; it refills at 1 send in 25 s here, so that a slow machine taking a
+    // while over the 40 cannot refill it before the sends through the second instance.
+    const sendRate = { capacity: 40, perSecond: 0.04 };
+    const url = await pg.createDatabase();
+    const [one, two] = await Promise.all([instance(url, { sendRate }), instance(url, { sendRate })]);
+    const alice = await register(one!, 'alice');
+    const bob = await register(two!, 'bob');
+    await befriend(one!, alice, 'bob');
+    for (let i = 0; i < 40; i++)
+      expect((await send(one!, alice, 'bob', `m${i}`, `c-${i}`)).statusCode).toBe(201);
+
+    const limited = await send(two!, alice, 'bob', 'through two', 'c-40');
+    expectError(limited, 429, 'rate_limited');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expectError(await send(two!, alice, 'bob', 'again', 'c-41'), 429, 'rate_limited');
+    expectError(await send(one!, alice, 'bob', 'and here', 'c-42'), 429, 'rate_limited');
+    // Per user: bob, who sent nothing, still sends through either.
+    expect((await send(two!, bob, 'alice', 'hi', 'b-1')).statusCode).toBe(201);
+    expect((await send(one!, bob, 'alice', 'hi', 'b-2')).statusCode).toBe(201);
+  });
+
+  it('refuse the 11th failed login for a username within a minute, however the 10 were split over two instances', async () => {
+    const url = await pg.createDatabase();
+    const [one, two] = await Promise.all([instance(url), instance(url)]);
+    await register(one!, 'alice');
+    const login = (app: ParleyApp, password: string) =>
+      postJson(app, '/api/login', { username: 'alice', password });
+    for (let i = 0; i < 10; i++) {
+      expectError(await login(i % 2 === 0 ? one! : two!, `wrong horse ${i}`), 401, 'unauthorized');
+    }
+    const limited = await login(one!, 'wrong horse again');
+    expectError(limited, 429, 'rate_limited');
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(Number.isInteger(retryAfter)).toBe(true);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expectError(await login(two!, 'correct horse'), 429, 'rate_limited');
   });
 });

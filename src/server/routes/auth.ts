@@ -66,7 +66,7 @@ export function publicAuthRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   app.post('/api/login', async (request, reply) => {
     const { username, password } = parse(CredentialsRequest, request.body);
-    const wait = ctx.loginLimiter.peek(username);
+    const wait = await ctx.loginLimiter.peek(username);
     if (wait > 0) {
       throw new HttpError(
         'rate_limited',
@@ -77,7 +77,7 @@ export function publicAuthRoutes(app: FastifyInstance, ctx: ServerContext) {
     const user = await ctx.store.findUserByName(username);
     const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash(ctx.hashing)));
     if (!user || !ok) {
-      ctx.loginLimiter.take(username);
+      await ctx.loginLimiter.take(username);
       throw new HttpError('unauthorized', 'The username or password is wrong.');
     }
     const token = await issueToken(ctx, user.id);

@@ -83,7 +83,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext) {
   app.post('/api/messages', async (request, reply) => {
     const me = request.user as AuthUser;
     const body = parse(SendMessageRequest, request.body);
-    const wait = ctx.sendLimiter.take(me.id);
+    const wait = await ctx.sendLimiter.take(me.id);
     if (wait > 0) throw new HttpError('rate_limited', `Sending too fast; try again in ${wait} s.`, wait);
     const peer = await friendNamed(ctx, me, body.to);
     const { message, created } = await ctx.store.insertMessage({

@@ -60,6 +60,13 @@ export const PG_MIGRATIONS: readonly string[] = [
    -- Part of every version: a database made anew never repeats the ETags of an old one.
    CREATE TABLE parley_meta (epoch text NOT NULL);
    INSERT INTO parley_meta (epoch) VALUES (substr(md5(gen_random_uuid()::text), 1, 8));`,
+  // The send and failed-login limits every instance shares (pg-limits.ts): rate-limiter-flexible's
+  // RateLimiterPostgres table, as the library would create it. `expire` is in epoch milliseconds.
+  `CREATE TABLE rate_limits (
+     key varchar(255) PRIMARY KEY,
+     points integer NOT NULL DEFAULT 0,
+     expire bigint
+   );`,
 ];
 
 /** Any constant both instances agree on: the advisory lock that migrations run under. */

@@ -1,4 +1,5 @@
 import postgres, { type Sql } from 'postgres';
+import { createPgLimits } from './pg-limits';
 import { migratePostgres } from './pg-migrations';
 import type {
   FriendRecord,
@@ -144,8 +145,14 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
     lastSeen: row.last_seen,
   });
 
+  const limits = createPgLimits(sql);
+  // Rows of windows that have ended are of no use to anyone: swept now and then (a failure is harmless).
+  const sweeper = setInterval(() => void limits.sweep().catch(() => {}), 5 * 60_000);
+  sweeper.unref();
+
   return {
     tokenTrustMs: options.tokenTrustMs ?? 500,
+    sharedLimits: { sends: limits.sends, failedLogins: limits.failedLogins },
     async createUser(username, passwordHash, now): Promise<UserRecord | null> {
       const [row] = await sql<{ id: number; username: string; password_hash: string; last_seen: null }[]>`
         INSERT INTO users (username, password_hash, created_at) VALUES (${username}, ${passwordHash}, ${now})
@@ -264,6 +271,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
       return versionText(await versionCount(lo, hi));
     },
     async close() {
+      clearInterval(sweeper);
       await sql.end({ timeout: 5 });
     },
   };

@@ -1,4 +1,5 @@
 import type { Awaitable } from '../awaitable';
+import type { SharedLimits } from '../rateLimit';
 
 /**
  * Everything the server keeps, behind one interface, implemented by the SQLite store (sqlite.ts, one
@@ -66,6 +67,12 @@ export interface Store {
    * through another instance is not seen here.
    */
   readonly tokenTrustMs?: number;
+
+  /**
+   * Rate limits kept in the database for every instance on it (PostgreSQL). Absent when this process is
+   * the only server (SQLite): the app keeps its limits in memory then.
+   */
+  readonly sharedLimits?: SharedLimits;
 
   /** Creates the user, or answers null when the (lower-case) name is taken. */
   createUser(username: string, passwordHash: string, now: number): Promise<UserRecord | null>;
