@@ -11,12 +11,17 @@ import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import { MessageContent, UsernameInput } from '../contract';
 
+/** Each schema converted once: the 2026 HTTP path builds a server (and asks for every tool's schema) per request. */
+const converted = new WeakMap<v.GenericSchema, StandardSchemaWithJSON<unknown, unknown>>();
+
 export function toolSchema<S extends v.GenericSchema>(
   schema: S,
 ): StandardSchemaWithJSON<v.InferInput<S>, v.InferOutput<S>> {
+  const known = converted.get(schema);
+  if (known) return known as StandardSchemaWithJSON<v.InferInput<S>, v.InferOutput<S>>;
   const json = toJsonSchema(schema, { errorMode: 'ignore' }) as Record<string, unknown>;
   const { $schema: _, ...withoutDialect } = json;
-  return {
+  const standard: StandardSchemaWithJSON<v.InferInput<S>, v.InferOutput<S>> = {
     '~standard': {
       version: 1,
       vendor: 'valibot',
@@ -24,6 +29,8 @@ export function toolSchema<S extends v.GenericSchema>(
       jsonSchema: { input: () => withoutDialect, output: () => withoutDialect },
     },
   };
+  converted.set(schema, standard as StandardSchemaWithJSON<unknown, unknown>);
+  return standard;
 }
 
 const whole = (name: string, min: number, max: number) =>
