@@ -19,6 +19,8 @@ import { outboxMachine } from './outboxMachine';
 import type { ApiFailure, FriendBody, KeptView, Session } from './ports';
 import { selectionMachine } from './selectionMachine';
 
+const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /** How many Activity sentences are kept: the status bar shows the last, the inspector the rest. */
 export const ACTIVITY_LIMIT = 50;
 
@@ -236,6 +238,31 @@ export const appMachine = appSetup.createMachine({
     'xstate.done.actor.saveSession': { actions: stopChild('saveSession') },
     'xstate.done.actor.forgetFriends': { actions: stopChild('forgetFriends') },
     'xstate.done.actor.forgetView': { actions: stopChild('forgetView') },
+    // A storage that fails never stops the system: the person is told what could not be kept.
+    'xstate.error.actor.saveSession': {
+      actions: [
+        stopChild('saveSession'),
+        {
+          type: 'recordActivity',
+          params: ({ event }: { event: { error: unknown } }) => ({
+            kind: 'error' as const,
+            text: `Could not keep the session on this device: ${describeError(event.error)}`,
+          }),
+        },
+      ],
+    },
+    'xstate.error.actor.forgetFriends': {
+      actions: [
+        stopChild('forgetFriends'),
+        {
+          type: 'recordActivity',
+          params: ({ event }: { event: { error: unknown } }) => ({
+            kind: 'error' as const,
+            text: `Could not forget the kept friends list: ${describeError(event.error)}`,
+          }),
+        },
+      ],
+    },
     // Not forgotten, the view could only reopen a conversation for this same user: nothing to tell.
     'xstate.error.actor.forgetView': { actions: stopChild('forgetView') },
     'activity.report': {
