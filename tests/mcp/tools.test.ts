@@ -68,6 +68,30 @@ describe.each(ERAS)('the tools (%s era)', (era) => {
     expect(read.hasOlder).toBe(false);
   });
 
+  it('read_messages pages back through history with limit and before, oldest first', async () => {
+    const client = await world.connect(era);
+    for (let i = 1; i <= 70; i++) world.bob.send('alice', `line ${i}`);
+    await world.alice.until(() => (world.alice.friends()[0]?.unread ?? 0) === 70, 20_000, 'all 70 to arrive');
+    type Page = { messages: { id: number; content: string }[]; hasOlder: boolean };
+    const newest = structured<Page>(
+      await client.callTool({ name: 'read_messages', arguments: { peer: 'bob', limit: 10 } }),
+    );
+    expect(newest.messages.map((m) => m.content)).toEqual([...Array(10)].map((_, i) => `line ${61 + i}`));
+    expect(newest.hasOlder).toBe(true);
+    // Before line 61, 60 messages: more than the first page held, so history is loaded on the way.
+    const before = newest.messages[0]!.id;
+    const older = structured<Page>(
+      await client.callTool({ name: 'read_messages', arguments: { peer: 'bob', limit: 55, before } }),
+    );
+    expect(older.messages.map((m) => m.content)).toEqual([...Array(55)].map((_, i) => `line ${6 + i}`));
+    expect(older.hasOlder).toBe(true);
+    const oldest = structured<Page>(
+      await client.callTool({ name: 'read_messages', arguments: { peer: 'bob', limit: 200, before } }),
+    );
+    expect(oldest.messages).toHaveLength(60);
+    expect(oldest.hasOlder).toBe(false);
+  });
+
   it('gives the server’s sentence as a tool error for an unknown user, yourself and an existing friend', async () => {
     const client = await world.connect(era);
     expect(
