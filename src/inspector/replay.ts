@@ -34,13 +34,20 @@ export function stateAt(trace: Trace, index: number): ReplayState {
   const actors = new Map<string, ActorInfo>();
   const snapshots = new Map<string, PlainSnapshot>();
   const lastTransitions = new Map<string, TransitionSummary>();
+  /** Where each actor first appeared, and where each actor's latest snapshot was recorded. */
+  const firstSeenAt = new Map<string, number>();
+  const snapshotAt = new Map<string, number>();
+  let at = 0;
   const seen = (key: string, status: ActorStatus) => {
     const info = known.get(key);
-    if (info) actors.set(key, { ...info, status });
+    if (!info) return;
+    actors.set(key, { ...info, status });
+    if (!firstSeenAt.has(key)) firstSeenAt.set(key, at);
   };
   for (let i = 0; i <= last; i++) {
     const record = trace.events[i];
     if (!record) break;
+    at = i;
     const current = actors.get(record.actor)?.status;
     switch (record.kind) {
       case 'actor':
@@ -53,6 +60,7 @@ export function stateAt(trace: Trace, index: number): ReplayState {
       case 'snapshot':
         if (record.snapshot) {
           snapshots.set(record.actor, record.snapshot);
+          snapshotAt.set(record.actor, i);
           seen(record.actor, statusOf(record.snapshot));
         }
         break;
@@ -64,10 +72,17 @@ export function stateAt(trace: Trace, index: number): ReplayState {
     }
   }
   // A live parent whose snapshot no longer lists a child has stopped it (promise and callback actors
-  // stop without a snapshot of their own).
+  // stop without a snapshot of their own). Only a snapshot taken after the child appeared can say so: a
+  // child just spawned is not yet in the parent's last one.
   for (const [key, info] of actors) {
     const parent = info.parent === undefined ? undefined : snapshots.get(info.parent);
-    if (info.status === 'active' && parent?.children && !parent.children.includes(info.id)) {
+    const parentSince = info.parent === undefined ? -1 : (snapshotAt.get(info.parent) ?? -1);
+    if (
+      info.status === 'active' &&
+      parent?.children &&
+      !parent.children.includes(info.id) &&
+      parentSince > (firstSeenAt.get(key) ?? -1)
+    ) {
       actors.set(key, { ...info, status: 'stopped' });
     }
   }

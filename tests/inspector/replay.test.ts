@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createActor, SimulatedClock, setup } from 'xstate';
+import { createActor, SimulatedClock, setup, spawnChild } from 'xstate';
 import { selectionMachine } from '../../machines/selectionMachine';
 import { createCollector } from '../../src/inspector/collector';
 import { parseTrace, rootOf, stateAt } from '../../src/inspector/replay';
@@ -63,6 +63,25 @@ describe('replaying an exported trace', () => {
     const end = stateAt(trace, trace.events.length - 1);
     expect(end.tree).toEqual([]);
     expect(end.snapshots.get(key)?.context).toEqual({ pending: null, settled: 'dave' });
+  });
+
+  it('shows a child from the moment it starts, before its parent next records a snapshot', () => {
+    const collector = createCollector({ schedule: () => {} });
+    const kid = setup({}).createMachine({ id: 'kid', initial: 'on', states: { on: {} } });
+    const parent = setup({ actors: { kid } }).createMachine({
+      id: 'spawner',
+      on: { go: { actions: spawnChild('kid', { id: 'kid' }) } },
+    });
+    const actor = createActor(parent, { inspect: collector.inspect }).start();
+    actor.send({ type: 'go' });
+    const trace = parseTrace(JSON.stringify(collector.exportTrace()));
+    actor.stop();
+    const key = trace.actors.find((a) => a.id === 'kid')?.key ?? '';
+    const started = trace.events.findIndex((e) => e.actor === key && e.type === 'xstate.init');
+    expect(started).toBeGreaterThan(0);
+    for (let i = started; i < trace.events.length; i++) {
+      expect(stateAt(trace, i).actors.get(key)?.status, `at event ${i}`).toBe('active');
+    }
   });
 
   it('refuses a file that is not a trace, with a sentence', () => {
