@@ -18,7 +18,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { FriendBody, KeptView, OutgoingMessage, ParleyStorage, Session } from '../../machines/ports';
+import { createMemoryStorage } from '../../machines';
+import type { OutgoingMessage, ParleyStorage } from '../../machines/ports';
 import { createFolderLock } from './folderLock';
 
 export interface FileStorageOptions {
@@ -143,9 +144,8 @@ export function createFileStorage(options: FileStorageOptions): FileStorage {
   const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   const lock = createFolderLock(join(dir, 'parley.lock'));
 
-  let session: Session | null = null;
-  const friends = new Map<string, FriendBody[]>();
-  const views = new Map<string, KeptView>();
+  // What stays in memory is kept exactly as the core's memory storage keeps it.
+  const memory = createMemoryStorage();
 
   let held = false;
   let closed = false;
@@ -311,28 +311,13 @@ export function createFileStorage(options: FileStorageOptions): FileStorage {
       await lock.release();
     },
 
-    async loadSession() {
-      return session;
-    },
-    async saveSession(next) {
-      session = next;
-    },
-    async loadFriends(username) {
-      return friends.get(username) ?? null;
-    },
-    async saveFriends(username, list) {
-      friends.set(username, list);
-    },
-    async forgetFriends(username) {
-      friends.delete(username);
-    },
-    async loadView(username) {
-      return views.get(username) ?? null;
-    },
-    async saveView(username, view) {
-      if (view === null) views.delete(username);
-      else views.set(username, view);
-    },
+    loadSession: () => memory.loadSession(),
+    saveSession: (next) => memory.saveSession(next),
+    loadFriends: (username) => memory.loadFriends(username),
+    saveFriends: (username, list) => memory.saveFriends(username, list),
+    forgetFriends: (username) => memory.forgetFriends(username),
+    loadView: (username) => memory.loadView(username),
+    saveView: (username, view) => memory.saveView(username, view),
 
     async loadOutbox(username) {
       await opened;

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, type ParleyApi } from '../../machines/ports';
-import { createNodeApiClient } from '../../src/api/node';
 import { createParleyClient, type ParleyClient } from '../../src/client';
 import { createApp, type ParleyApp } from '../../src/server/app';
 import { openSqliteStore } from '../../src/server/store/sqlite';
+import { withoutStream } from './withoutStream';
 
 let app: ParleyApp;
 let clients: ParleyClient[] = [];
@@ -11,17 +10,6 @@ let clients: ParleyClient[] = [];
 async function startServer() {
   app = await createApp({ store: openSqliteStore(':memory:'), hashing: { cost: 1024 }, presenceSweepMs: 0 });
   return app.listen({ port: 0, host: '127.0.0.1' });
-}
-
-/** A backend like the original one: no event stream, so the client must poll. */
-function withoutStream(baseUrl: string): ParleyApi & { close(): Promise<void> } {
-  const api = createNodeApiClient(baseUrl);
-  return {
-    ...api,
-    events: async () => {
-      throw new ApiError({ kind: 'http', status: 404, message: 'There is no GET /api/events here.' });
-    },
-  };
 }
 
 afterEach(async () => {

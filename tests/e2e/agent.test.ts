@@ -24,6 +24,14 @@ import {
   ui,
   write,
 } from './harness';
+import {
+  activeStates,
+  actorIds,
+  inspector,
+  replayNotes,
+  snapshot,
+  treeItem,
+} from './inspectorPanel';
 
 const world = setUpWorld('agent');
 
@@ -133,31 +141,6 @@ async function expectReceived(page: Page, content: string, from: string) {
   expect(await spoken(message)).toMatch(new RegExp(`^${from}:`));
   expect(await sideOf(page, message)).toBe('left');
   expect(await message.getByRole('img', { name: /^(pending|delivered|failed)$/ }).count()).toBe(0);
-}
-
-// The inspector panel (UI.md), as tests/e2e/inspector.test.ts reads it.
-const inspector = (page: Page) => page.getByRole('region', { name: 'Inspector', exact: true });
-const tree = (page: Page) => inspector(page).getByRole('tree', { name: 'Actors', exact: true });
-const statechart = (page: Page) => inspector(page).getByRole('img', { name: 'Statechart', exact: true });
-const snapshot = (page: Page) => inspector(page).getByRole('region', { name: 'Snapshot', exact: true });
-const replayNotes = (page: Page) => inspector(page).getByRole('status', { name: 'Replay', exact: true });
-
-/** The ids shown in the actor tree, in order. */
-function actorIds(page: Page): Promise<string[]> {
-  return tree(page)
-    .getByRole('treeitem')
-    .evaluateAll((items) => items.map((item) => item.querySelector(':scope > .actor-id')?.textContent ?? ''));
-}
-
-/** The tree item of the actor with this id (not its descendants'). */
-const treeItem = (page: Page, id: string) =>
-  tree(page).locator(`[role="treeitem"]:has(> .actor-id:text-is("${id}"))`);
-
-/** The state node ids of the Statechart's groups marked active. */
-function activeStates(page: Page): Promise<string[]> {
-  return statechart(page)
-    .locator('g[aria-current="true"]')
-    .evaluateAll((groups) => groups.map((g) => g.getAttribute('data-state') ?? ''));
 }
 
 // ---------------------------------------------------------------------------------------------------

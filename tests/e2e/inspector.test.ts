@@ -5,44 +5,20 @@
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { api, deliveryMark, logIn, messagesWith, openConversation, setUpWorld, ui, write } from './harness';
+import {
+  activeStates,
+  actorIds,
+  events,
+  inspector,
+  replayNotes,
+  snapshot,
+  snapshotValue,
+  treeItem,
+} from './inspectorPanel';
 
 const world = setUpWorld('inspector');
-
-const inspector = (page: Page) => page.getByRole('region', { name: 'Inspector', exact: true });
-const tree = (page: Page) => inspector(page).getByRole('tree', { name: 'Actors', exact: true });
-const statechart = (page: Page) => inspector(page).getByRole('img', { name: 'Statechart', exact: true });
-const snapshot = (page: Page) => inspector(page).getByRole('region', { name: 'Snapshot', exact: true });
-const events = (page: Page) => inspector(page).getByRole('log', { name: 'Events', exact: true });
-const replayNotes = (page: Page) => inspector(page).getByRole('status', { name: 'Replay', exact: true });
-
-/** The ids (the root's machine name) shown in the tree, in order. */
-function actorIds(page: Page): Promise<string[]> {
-  return tree(page)
-    .getByRole('treeitem')
-    .evaluateAll((items) => items.map((item) => item.querySelector(':scope > .actor-id')?.textContent ?? ''));
-}
-
-/** The tree item of the actor with this id (not its descendants'). */
-const treeItem = (page: Page, id: string) =>
-  tree(page).locator(`[role="treeitem"]:has(> .actor-id:text-is("${id}"))`);
-
-/** The state node ids of the Statechart's groups marked active. */
-function activeStates(page: Page): Promise<string[]> {
-  return statechart(page)
-    .locator('g[aria-current="true"]')
-    .evaluateAll((groups) => groups.map((g) => g.getAttribute('data-state') ?? ''));
-}
-
-/** The snapshot's state value as JSON (the <pre> after the "value" term). */
-async function snapshotValue(page: Page): Promise<unknown> {
-  const pre = snapshot(page).locator('dt:text-is("value") + dd pre');
-  if ((await pre.count()) === 0) return undefined;
-  const text = await pre.textContent();
-  return text === null ? undefined : JSON.parse(text);
-}
 
 /** Every leaf path of a state value, as dotted ids (`online.live`). */
 function leafPaths(value: unknown, prefix = ''): string[] {

@@ -5,14 +5,21 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApi } from '../../machines/ports';
 import { createNodeApiClient } from '../../src/api/node';
 import { readConfig } from '../../src/mcp/config';
 import { startMcp } from '../../src/mcp/process';
-import { api, type ParleyServer, ROOT, registerPair, startParley, tempDir } from './processes';
+import { eventually } from './eventually';
+import {
+  aliceEnv,
+  api,
+  connectStdio,
+  type ParleyServer,
+  registerPair,
+  startParley,
+  tempDir,
+} from './processes';
 
 let parley: ParleyServer;
 let tokens: { aliceToken: string; bobToken: string };
@@ -24,27 +31,8 @@ afterAll(async () => {
   await parley.dispose();
 });
 
-const baseEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
-  ...(process.env as Record<string, string>),
-  PARLEY_URL: parley.baseUrl,
-  PARLEY_USERNAME: 'alice',
-  PARLEY_PASSWORD: 'correct horse',
-  PARLEY_DATA_DIR: dataDir,
-  ...extra,
-});
-
-async function connectStdio(env: Record<string, string>) {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: ['--import', 'tsx', 'src/mcp/main.ts'],
-    env,
-    cwd: ROOT,
-    stderr: 'pipe',
-  });
-  const client = new Client({ name: 'lifecycle-test', version: '1.0.0' });
-  await client.connect(transport);
-  return { client, transport };
-}
+const baseEnv = (dataDir: string, extra: Record<string, string> = {}) =>
+  aliceEnv(parley.baseUrl, { PARLEY_DATA_DIR: dataDir, ...extra });
 
 async function bobsMessages(): Promise<{ content: string; clientId: string | null }[]> {
   const response = await fetch(`${parley.baseUrl}/api/messages?peer=alice&limit=500`, {
@@ -53,13 +41,8 @@ async function bobsMessages(): Promise<{ content: string; clientId: string | nul
   return (await response.json()) as { content: string; clientId: string | null }[];
 }
 
-const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const until = (check: () => boolean | Promise<boolean>, what: string, ms = 20_000) =>
+  eventually(check, what, ms);
 
 describe('the automation server across failures', () => {
   it('sends a message accepted before a crash exactly once after a restart, with the same clientId', async () => {

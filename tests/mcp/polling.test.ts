@@ -3,19 +3,8 @@
  * sends go out, reads read, and a wait is woken by the next poll.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError, type ParleyApi } from '../../machines/ports';
-import { createNodeApiClient } from '../../src/api/node';
+import { withoutStream } from '../client/withoutStream';
 import { startWorld, structured, type World } from './support';
-
-function withoutStream(baseUrl: string): ParleyApi & { close(): Promise<void> } {
-  const api = createNodeApiClient(baseUrl);
-  return {
-    ...api,
-    events: async () => {
-      throw new ApiError({ kind: 'http', status: 404, message: 'There is no GET /api/events here.' });
-    },
-  };
-}
 
 let world: World;
 beforeEach(async () => {

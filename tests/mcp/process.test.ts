@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type ParleyServer, ROOT, registerPair, spawnMcp, startParley, tempDir } from './processes';
+import {
+  aliceEnv,
+  api,
+  connectStdio,
+  type ParleyServer,
+  ROOT,
+  registerPair,
+  spawnMcp,
+  startParley,
+} from './processes';
 
 let parley: ParleyServer;
 let tokens: { aliceToken: string; bobToken: string };
@@ -20,13 +29,7 @@ afterAll(async () => {
   await parley.dispose();
 });
 
-const env = (extra: Record<string, string> = {}) => ({
-  PARLEY_URL: parley.baseUrl,
-  PARLEY_USERNAME: 'alice',
-  PARLEY_PASSWORD: 'correct horse',
-  PARLEY_DATA_DIR: tempDir(),
-  ...extra,
-});
+const env = (extra: Record<string, string> = {}) => aliceEnv(parley.baseUrl, extra);
 
 /** The stdio configuration from the README, as a person would paste it. */
 function readmeStdioConfig(): { command: string; args: string[]; env: Record<string, string> } {
@@ -69,15 +72,7 @@ describe('the automation server over stdio', () => {
   ])(
     'tells a subscriber of a new message and keeps two sends in call order, in the %s',
     async (era, options) => {
-      const transport = new StdioClientTransport({
-        command: process.execPath,
-        args: ['--import', 'tsx', 'src/mcp/main.ts'],
-        env: { ...(process.env as Record<string, string>), ...env() },
-        cwd: ROOT,
-        stderr: 'pipe',
-      });
-      const client = new Client({ name: 'stdio-test', version: '1.0.0' }, options);
-      await client.connect(transport);
+      const { client } = await connectStdio(env(), options);
       try {
         const updates: string[] = [];
         client.setNotificationHandler('notifications/resources/updated', (n) => {

@@ -7,6 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, type ClientOptions } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createApp, type ParleyApp } from '../../src/server/app';
 import { openSqliteStore } from '../../src/server/store/sqlite';
 
@@ -140,3 +142,26 @@ export function spawnMcp(env: Record<string, string>, args: string[] = []): Spaw
 }
 
 export const tempDir = () => mkdtempSync(join(tmpdir(), 'parley-mcp-data-'));
+
+/** The environment of an automation server acting as alice against `baseUrl`, in a data folder of its own. */
+export const aliceEnv = (baseUrl: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  PARLEY_URL: baseUrl,
+  PARLEY_USERNAME: 'alice',
+  PARLEY_PASSWORD: 'correct horse',
+  PARLEY_DATA_DIR: tempDir(),
+  ...extra,
+});
+
+/** An SDK client connected over stdio to the automation server (node itself, so a signal reaches it). */
+export async function connectStdio(env: Record<string, string>, options: ClientOptions = {}) {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/mcp/main.ts'],
+    env: { ...(process.env as Record<string, string>), ...env },
+    cwd: ROOT,
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'parley-test', version: '1.0.0' }, options);
+  await client.connect(transport);
+  return { client, transport };
+}

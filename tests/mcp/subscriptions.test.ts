@@ -6,6 +6,7 @@
 import type { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { conversationUri, FRIENDS_URI } from '../../src/mcp/feed';
+import { eventually } from './eventually';
 import { ERAS, type Era, startWorld, type World } from './support';
 
 let world: World;
@@ -18,13 +19,7 @@ afterEach(async () => {
   await world.stop();
 });
 
-const until = async (check: () => boolean, what: string, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const until = eventually;
 
 /** Subscribes `client` to `uri` in its era's way; answers what arrives for it. */
 async function subscribe(client: Client, era: Era, uris: string[]) {

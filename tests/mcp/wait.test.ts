@@ -3,6 +3,7 @@
  * progress while it waits, and a cancelled call that stops its wait at once.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from './eventually';
 import { ERAS, startWorld, structured, type World } from './support';
 
 let world: World;
@@ -18,13 +19,7 @@ type Waited = {
   timedOut: boolean;
 };
 
-const until = async (check: () => boolean, what: string, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const until = eventually;
 
 describe.each(ERAS)('wait_for_messages (%s era)', (era) => {
   it('answers at once with received messages above afterId', async () => {
