@@ -25,6 +25,7 @@ import {
   cpuPressure,
   loadAverage,
   machineAtStart,
+  pressureNote,
   printHeading,
 } from '../shared/machine';
 import { toJson, writeResults } from '../shared/results';
@@ -48,9 +49,6 @@ function p99Rank(n: number): string {
   return `of ${n} samples the p99 is the ${fromTop === 1 ? 'largest' : `${fromTop}th largest`}`;
 }
 
-const pressure = (p: number | null) =>
-  p === null ? '' : `; CPU pressure (PSI some, avg60) ${p.toFixed(0)} %`;
-
 async function main() {
   const date = new Date();
   const scratch = scratchDir('parley-bench-mcp-');
@@ -73,7 +71,7 @@ async function main() {
   );
   console.log(`Database and data folders in ${scratch}.`);
   console.log(
-    `Load average at start: ${machine.loadAverageAtStart.join(', ')} (${coreCount()} cores)${pressure(machine.cpuPressureAtStart)}.\n`,
+    `Load average at start: ${machine.loadAverageAtStart.join(', ')} (${coreCount()} cores)${pressureNote(machine.cpuPressureAtStart)}.\n`,
   );
 
   const server = await startServe({
@@ -103,13 +101,13 @@ async function main() {
   for (const phase of phases) for (const line of details(phase)) console.log(line);
   const note = busyNote(
     machine,
-    pressure(machine.cpuPressureAtEnd),
+    pressureNote(machine.cpuPressureAtEnd),
     ', so the latencies are noisier than on an idle machine',
   );
   if (note) console.log(`\n${note}`);
   else
     console.log(
-      `\nLoad average at the end: ${machine.loadAverageAtEnd.join(', ')}${pressure(machine.cpuPressureAtEnd)}.`,
+      `\nLoad average at the end: ${machine.loadAverageAtEnd.join(', ')}${pressureNote(machine.cpuPressureAtEnd)}.`,
     );
 
   const settings = {

@@ -12,6 +12,7 @@ import {
   cpuPressure,
   loadAverage,
   machineAtStart,
+  pressureNote,
   printHeading,
 } from '../shared/machine';
 import { toJson, writeResults } from '../shared/results';
@@ -43,9 +44,6 @@ function table(rows: Row[]): string {
   return markdownTable(header, cells);
 }
 
-const pressure = (p: number | null) =>
-  p === null ? '' : `; CPU pressure (PSI some, avg60) ${p.toFixed(0)} %`;
-
 async function main() {
   const date = new Date();
   const dbDir = dirname(databaseDir());
@@ -63,7 +61,7 @@ async function main() {
     `SQLite (WAL) file in a temp dir under ${dbDir}; password hashing cost lowered for account setup (not measured).`,
   );
   console.log(
-    `Load average at start: ${machine.loadAverageAtStart.join(', ')} (${coreCount()} cores)${pressure(machine.cpuPressureAtStart)}.\n`,
+    `Load average at start: ${machine.loadAverageAtStart.join(', ')} (${coreCount()} cores)${pressureNote(machine.cpuPressureAtStart)}.\n`,
   );
 
   const rows: Row[] = [];
@@ -82,7 +80,7 @@ async function main() {
   console.log('');
   const note = busyNote(
     machine,
-    pressure(machine.cpuPressureAtEnd),
+    pressureNote(machine.cpuPressureAtEnd),
     ', so throughput is lower and latency noisier than on an idle machine',
   );
   if (note) console.log(`${note}\n`);

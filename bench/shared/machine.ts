@@ -69,3 +69,7 @@ export function busyNote(machine: Machine, atEnd = '', effect = ''): string | nu
   if (busiest <= cores) return null;
   return `Note: load average reached ${busiest} on ${cores} cores (${machine.loadAverageAtEnd.join(', ')} at the end${atEnd}): other processes competed for the CPU${effect}.`;
 }
+
+/** A CPU pressure reading as the tail of a load sentence (nothing when the kernel gives none). */
+export const pressureNote = (p: number | null) =>
+  p === null ? '' : `; CPU pressure (PSI some, avg60) ${p.toFixed(0)} %`;
