@@ -24,14 +24,7 @@ import {
   ui,
   write,
 } from './harness';
-import {
-  activeStates,
-  actorIds,
-  inspector,
-  replayNotes,
-  snapshot,
-  treeItem,
-} from './inspectorPanel';
+import { activeStates, actorIds, inspector, replayNotes, snapshot, treeItem } from './inspectorPanel';
 
 const world = setUpWorld('agent');
 
